@@ -1,0 +1,1 @@
+//! Float formatting exactly as Go's `strconv` and `fmt` print floats in Prometheus formats.

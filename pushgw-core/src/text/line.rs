@@ -1,0 +1,1 @@
+//! The nom grammar of one text-format line, producing a borrowed [`Line`].

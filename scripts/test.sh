@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every check and test of the workspace, installing first what the tests need.
+# This is the command README.md shows and .ci/run calls.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the black-box tests start for real: the Go Pushgateway (the reference),
+# Prometheus with promtool, systemd-analyze, curl.
+need_pkgs=()
+command -v prometheus-pushgateway >/dev/null || need_pkgs+=(prometheus-pushgateway)
+command -v prometheus >/dev/null || need_pkgs+=(prometheus)
+command -v promtool >/dev/null || need_pkgs+=(prometheus)
+command -v systemd-analyze >/dev/null || need_pkgs+=(systemd)
+command -v curl >/dev/null || need_pkgs+=(curl)
+if ((${#need_pkgs[@]})); then
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "missing Debian packages: ${need_pkgs[*]}; run as root or: sudo apt-get install -y ${need_pkgs[*]}" >&2
+        exit 1
+    fi
+    echo "installing Debian packages: ${need_pkgs[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+# Debian starts the packaged daemons on install; the tests start their own on free ports.
+if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
+    systemctl stop prometheus prometheus-pushgateway prometheus-node-exporter 2>/dev/null || true
+fi
+
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo test --workspace
