@@ -24,9 +24,12 @@
 #![warn(missing_docs)]
 
 pub mod float;
+pub mod gateway;
+pub mod grouping;
 pub mod model;
 pub mod openmetrics;
 pub mod proto;
+pub mod store;
 pub mod text;
 
 pub use model::{LabelPair, Metric, MetricFamily, MetricType, Value};
