@@ -1,1 +1,0 @@
-//! The whole Pushgateway HTTP API as a sans-I/O function from `http::Request` to `http::Response`.
