@@ -2,4 +2,5 @@
 // The router is wired into `Gateway::handle` together with the store; until then only its tests use it.
 #![allow(dead_code)]
 
+mod body;
 mod route;
