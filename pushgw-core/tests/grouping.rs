@@ -650,7 +650,7 @@ fn order_is_the_identity_strings_order() {
     // sorts groups: a shorter name or value sorts after a longer one it is a prefix of, because
     // the 0xFF separator follows it, unless it is the last value.
     let key = |path: &str| GroupingKey::from_path(path).expect("valid key");
-    let mut keys = vec![
+    let mut keys = [
         key("job/a/x/1"),
         key("job/a/xy/1"),
         key("job/a"),
