@@ -339,7 +339,11 @@ impl GroupingKey {
     /// # Ok::<(), pushgw_core::grouping::GroupingKeyError>(())
     /// ```
     pub fn identity(&self) -> Vec<u8> {
-        let mut identity = Vec::new();
+        let len = self
+            .labels
+            .iter()
+            .map(|pair| pair.name.len() + pair.value.len() + 2);
+        let mut identity = Vec::with_capacity(len.sum());
         for (index, pair) in self.labels.iter().enumerate() {
             if index > 0 {
                 identity.push(IDENTITY_SEPARATOR);
