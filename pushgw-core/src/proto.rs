@@ -1,1 +1,0 @@
-//! Length-delimited `io.prometheus.client.MetricFamily` protobuf, decoded into and encoded from the model.
