@@ -222,6 +222,28 @@ proptest! {
         prop_assert_eq!(encode(&decoded), bytes);
     }
 
+    /// A corrupted body is rejected or decoded, never a panic; and what decodes is in normal form,
+    /// so it survives another round trip unchanged.
+    #[test]
+    fn corrupted_bodies_decode_to_normal_form_or_fail(
+        families in families(with_nan),
+        edits in vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
+    ) {
+        let mut bytes = encode(&families);
+        if bytes.is_empty() {
+            bytes.push(0);
+        }
+        for (index, byte) in edits {
+            let at = index.index(bytes.len());
+            bytes[at] = byte;
+        }
+        if let Ok(decoded) = proto::decode(&bytes) {
+            let encoded = encode(&decoded);
+            let again = proto::decode(&encoded).expect("our own encoding decodes");
+            prop_assert_eq!(encode(&again), encoded);
+        }
+    }
+
     /// `encode` appends: a stream is its families' messages back to back.
     #[test]
     fn encode_is_encode_family_in_sequence(families in families(no_nan)) {

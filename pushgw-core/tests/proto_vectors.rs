@@ -105,7 +105,10 @@ fn exemplar(trace_id: &str, value: f64, seconds: i64) -> Exemplar {
 }
 
 /// `TestPush` case 9 (spec §12.1): two untyped families and a float native histogram.
-#[expect(clippy::approx_constant, reason = "the reference's test pushes 3.14, not pi")]
+#[expect(
+    clippy::approx_constant,
+    reason = "the reference's test pushes 3.14, not pi"
+)]
 fn push_case_9() -> Vec<MetricFamily> {
     vec![
         family(
