@@ -10,10 +10,19 @@
 //! look at content types (the gateway's).
 //!
 //! Decoding follows the reference gateway's decoder where the two can be told apart: the same
-//! inputs are accepted, and where the reference answers `400` with a specific text, so does
-//! [`DecodeError`]'s `Display` (spec §3.3). Encoding writes what Go's `proto.Marshal` writes for
-//! the same data: fields in number order, set proto2 fields even when zero, repeated scalars
-//! unpacked.
+//! inputs are accepted (including its leniencies: unknown fields and fields with the wrong wire
+//! type are skipped, a stream may end inside a length prefix), and where the reference answers
+//! `400` with a specific text, so does [`DecodeError`]'s `Display` (spec §3.3). It is stricter
+//! in four places, each a [`DecodeError`] variant of its own:
+//! - a length prefix over the cap ([`DEFAULT_MAX_MESSAGE_LEN`]); the reference has none;
+//! - an undefined metric type number; the reference stores the family and never exposes it;
+//! - strings that are not UTF-8, and metrics without any value; the reference's decoder takes
+//!   them and its store rejects the push ("whose value is not utf8", "is not a GAUGE"), while the
+//!   model cannot hold them.
+//!
+//! Encoding writes what Go's `proto.Marshal` writes for the same data: fields in number order, set
+//! proto2 fields even when zero, repeated scalars unpacked. `test_data/proto/go-1.5.1/` holds the
+//! reference's own protobuf scrapes, which our encoder reproduces byte for byte.
 //!
 //! ```
 //! use pushgw_core::model::{LabelPair, Metric, MetricFamily, MetricType, Value};
@@ -661,4 +670,209 @@ fn labels_to_proto(labels: &[LabelPair]) -> Vec<schema::LabelPair> {
             value: Some(pair.value.as_bytes().to_vec()),
         })
         .collect()
+}
+
+/// Mapping cases that our own encoder never produces, built from the schema structs directly.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Decodes one family built with the schema structs, as a delimited body.
+    #[track_caller]
+    fn decode_one(family: schema::MetricFamily) -> Result<MetricFamily, DecodeError> {
+        let body = family.encode_length_delimited_to_vec();
+        decode(&body).map(|mut families| families.remove(0))
+    }
+
+    fn family_of(metric_type: Option<i32>, metric: schema::Metric) -> schema::MetricFamily {
+        schema::MetricFamily {
+            name: Some(b"f".to_vec()),
+            r#type: metric_type,
+            metric: vec![metric],
+            ..Default::default()
+        }
+    }
+
+    fn value_of(metric_type: Option<i32>, metric: schema::Metric) -> Value {
+        let family = decode_one(family_of(metric_type, metric)).expect("decodes");
+        family.metrics[0].value.clone()
+    }
+
+    #[test]
+    fn the_typed_value_wins_and_any_other_survives_a_mismatch() {
+        let both = schema::Metric {
+            gauge: Some(schema::Gauge { value: Some(1.0) }),
+            counter: Some(schema::Counter {
+                value: Some(2.0),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(value_of(Some(1), both.clone()), Value::Gauge(1.0));
+        assert_eq!(value_of(Some(0), both.clone()).kind(), MetricType::Counter);
+        // Untyped family, neither field is untyped: the first in field-number order is kept.
+        assert_eq!(value_of(Some(3), both), Value::Gauge(1.0));
+        let histogram = schema::Metric {
+            histogram: Some(schema::Histogram::default()),
+            ..Default::default()
+        };
+        assert_eq!(value_of(Some(1), histogram).kind(), MetricType::Histogram);
+    }
+
+    #[test]
+    fn an_absent_type_is_counter_and_an_undefined_one_is_an_error() {
+        let counter = schema::Metric {
+            counter: Some(schema::Counter::default()),
+            ..Default::default()
+        };
+        let family = decode_one(family_of(None, counter.clone())).expect("decodes");
+        assert_eq!(family.metric_type, MetricType::Counter);
+        let err = decode_one(family_of(Some(-1), counter)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"metric family "f" has unknown metric type -1"#
+        );
+    }
+
+    #[test]
+    fn a_float_count_counts_only_when_positive() {
+        let histogram = |count: Option<u64>, float: Option<f64>| {
+            let metric = schema::Metric {
+                histogram: Some(schema::Histogram {
+                    sample_count: count,
+                    sample_count_float: float,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            match value_of(Some(4), metric) {
+                Value::Histogram(histogram) => histogram.count,
+                other => panic!("not a histogram: {other:?}"),
+            }
+        };
+        assert_eq!(histogram(Some(3), Some(2.5)), Count::Float(2.5));
+        assert_eq!(histogram(Some(3), Some(0.0)), Count::Int(3));
+        assert_eq!(histogram(Some(3), Some(-1.0)), Count::Int(3));
+        assert_eq!(histogram(Some(3), Some(f64::NAN)), Count::Int(3));
+        assert_eq!(histogram(None, None), Count::Int(0));
+    }
+
+    #[test]
+    fn any_native_field_makes_a_native_histogram() {
+        let native = |histogram: schema::Histogram| {
+            let metric = schema::Metric {
+                histogram: Some(histogram),
+                ..Default::default()
+            };
+            match value_of(Some(4), metric) {
+                Value::Histogram(histogram) => histogram.native,
+                other => panic!("not a histogram: {other:?}"),
+            }
+        };
+        assert_eq!(native(schema::Histogram::default()), None);
+        let only_threshold = schema::Histogram {
+            zero_threshold: Some(0.0),
+            ..Default::default()
+        };
+        assert_eq!(native(only_threshold), Some(NativeHistogram::default()));
+        let only_exemplar = schema::Histogram {
+            exemplars: vec![schema::Exemplar::default()],
+            ..Default::default()
+        };
+        let exemplars = native(only_exemplar).expect("native").exemplars;
+        assert_eq!(exemplars, [Exemplar::default()]);
+        let deltas_and_counts = schema::Histogram {
+            positive_delta: vec![1],
+            positive_count: vec![1.5],
+            zero_count: Some(4),
+            zero_count_float: Some(0.5),
+            ..Default::default()
+        };
+        let native = native(deltas_and_counts).expect("native");
+        assert_eq!(native.positive, NativeBuckets::Counts(vec![1.5]));
+        assert_eq!(native.negative, NativeBuckets::Deltas(vec![]));
+        assert_eq!(native.zero_count, Count::Float(0.5));
+    }
+
+    #[test]
+    fn help_and_unit_keep_absent_apart_from_empty() {
+        let family = schema::MetricFamily {
+            help: Some(Vec::new()),
+            ..Default::default()
+        };
+        let family = decode_one(family).expect("decodes");
+        assert_eq!((family.help, family.unit), (Some(String::new()), None));
+    }
+
+    #[test]
+    fn strings_must_be_utf8_and_the_error_shows_the_bytes() {
+        let metric = schema::Metric {
+            label: vec![schema::LabelPair {
+                name: Some(b"l".to_vec()),
+                value: Some(b"ok\n\xff".to_vec()),
+            }],
+            untyped: Some(schema::Untyped::default()),
+            ..Default::default()
+        };
+        let err = decode_one(family_of(Some(3), metric)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"label value is not valid UTF-8: "ok\n\xff""#
+        );
+        let family = schema::MetricFamily {
+            name: Some(b"\xc3".to_vec()),
+            ..Default::default()
+        };
+        let err = decode_one(family).unwrap_err();
+        assert_eq!(err.to_string(), r#"metric name is not valid UTF-8: "\xc3""#);
+    }
+
+    #[test]
+    fn a_metric_without_value_is_an_error_naming_it() {
+        let err = decode_one(family_of(Some(1), schema::Metric::default())).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"metric 0 of metric family "f" has no value"#
+        );
+    }
+
+    #[test]
+    fn the_stream_ends_where_gos_reader_stops() {
+        let mut one = Vec::new();
+        encode_family(
+            &MetricFamily {
+                name: "a".into(),
+                help: None,
+                metric_type: MetricType::Untyped,
+                unit: None,
+                metrics: vec![],
+            },
+            &mut one,
+        );
+        let with = |tail: &[u8]| decode(&[one.as_slice(), tail].concat()).map(|f| f.len());
+        assert_eq!(with(b""), Ok(1));
+        assert_eq!(with(b"\x80\x80\x80\x80"), Ok(1));
+        assert_eq!(
+            with(b"\x80\x80\x80\x80\x80"),
+            Err(DecodeError::InvalidVarint)
+        );
+        assert_eq!(with(b"\x05"), Ok(1));
+        assert_eq!(with(b"\x00"), Ok(2));
+        assert_eq!(with(b"\x05\x0a"), Err(DecodeError::UnexpectedEof));
+        // A five-byte prefix is read whole, even past 2^32, and then meets the cap.
+        assert_eq!(
+            with(b"\xff\xff\xff\xff\x7f"),
+            Err(DecodeError::MessageTooLarge {
+                len: (1 << 35) - 1,
+                limit: DEFAULT_MAX_MESSAGE_LEN
+            })
+        );
+        assert_eq!(
+            decode_with_limit(&one, one.len() - 2),
+            Err(DecodeError::MessageTooLarge {
+                len: (one.len() - 1) as u64,
+                limit: one.len() - 2
+            })
+        );
+    }
 }
