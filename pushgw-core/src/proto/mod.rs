@@ -163,7 +163,8 @@ pub fn decode(input: &[u8]) -> Result<Vec<MetricFamily>, DecodeError> {
 /// The stream ends cleanly where the reference gateway's reader stops without error: at the end
 /// of the input, inside a length prefix, or right after a non-zero length prefix (Go's
 /// `io.ReadFull` reports a read of no bytes at all as a plain `EOF`, which the gateway takes as
-/// the end of the body). A message cut short after its first byte is [`DecodeError::UnexpectedEof`].
+/// the end of the body; spec §3.3). A message cut short after its first byte is
+/// [`DecodeError::UnexpectedEof`]. The cap is checked as soon as a prefix is read.
 ///
 /// ```
 /// use pushgw_core::proto::{decode_with_limit, DecodeError};
@@ -187,7 +188,7 @@ pub fn decode_with_limit(
                 limit: max_message_len,
             });
         }
-        // Both fit in usize: `len` is at most the cap.
+        // Lossless: `len` is at most the cap, a usize.
         let len = len as usize;
         let body = &rest[prefix_len..];
         if body.is_empty() && len > 0 {
@@ -204,10 +205,7 @@ pub fn decode_with_limit(
 /// inside it (a clean end for the reference), an error when it runs past five bytes.
 fn read_prefix(input: &[u8]) -> Result<Option<(u64, usize)>, DecodeError> {
     let mut len = 0u64;
-    for (index, &byte) in input.iter().enumerate() {
-        if index == MAX_PREFIX_LEN {
-            return Err(DecodeError::InvalidVarint);
-        }
+    for (index, &byte) in input.iter().take(MAX_PREFIX_LEN).enumerate() {
         len |= u64::from(byte & 0x7f) << (7 * index);
         if byte < 0x80 {
             return Ok(Some((len, index + 1)));
