@@ -16,9 +16,9 @@
 //! in four places, each a [`DecodeError`] variant of its own:
 //! - a length prefix over the cap ([`DEFAULT_MAX_MESSAGE_LEN`]); the reference has none;
 //! - an undefined metric type number; the reference stores the family and never exposes it;
-//! - strings that are not UTF-8, and metrics without any value; the reference's decoder takes
-//!   them and its store rejects the push ("whose value is not utf8", "is not a GAUGE"), while the
-//!   model cannot hold them.
+//! - strings that are not UTF-8: the model cannot hold them; the reference's store rejects them
+//!   in label values ("whose value is not utf8") and passes them through elsewhere;
+//! - metrics without any value: the reference's store rejects them ("is not a GAUGE").
 //!
 //! Encoding writes what Go's `proto.Marshal` writes for the same data: fields in number order, set
 //! proto2 fields even when zero, repeated scalars unpacked. `test_data/proto/go-1.5.1/` holds the
