@@ -1,14 +1,62 @@
 //! Rendering of metric families in the text format 0.0.4, byte-identical to Go's `expfmt`.
+//!
+//! The output is what `MetricFamilyToText` of prometheus/common v0.39 (the reference binary's)
+//! writes for the same families (spec §4.6): an optional `# HELP` line, a `# TYPE` line, then one
+//! line per sample with labels in the order stored, `quantile`/`le` appended last, an added
+//! `le="+Inf"` bucket when a histogram has none, and floats as [`float::write_text`] prints them.
+//! Integer counts go through `float64` as in Go, so a count of 1234567 prints as `1.234567e+06`.
+//!
+//! Where Go's encoder fails, rendering into a buffer cannot, so these cases are decided here:
+//! - A family without metrics renders nothing (Go returns "MetricFamily has no metrics" before
+//!   writing anything). The store never holds such families.
+//! - A value whose kind does not match the family type (possible only from protobuf) is rendered
+//!   as what it is, under the family's TYPE line: a gauge value in a counter family is one plain
+//!   sample line, a histogram value anywhere gets `_bucket`/`_sum`/`_count` lines. Go stops with
+//!   "expected counter in metric ..." mid-stream; the store's consistency check rejects such pushes
+//!   before they are ever rendered, as the reference does.
+//! - Float counts of float histograms print as floats (prometheus/common v0.39 ignores them and
+//!   prints the integer count, usually 0; newer versions print them, spec §4.6).
+//!
+//! Names are written as they are: the store only holds validated names.
+//!
+//! The renderer is written for throughput: no allocation per sample, escaping only when a
+//! `memchr` scan finds something to escape, and the `name{labels` prefix of a histogram's bucket
+//! lines is copied from the first bucket line instead of being escaped again.
 
-use crate::model::MetricFamily;
+use std::ops::Range;
+
+use memchr::{memchr2, memchr3};
+
+use crate::float;
+use crate::model::{Count, Histogram, LabelPair, Metric, MetricFamily, Summary, Value};
 
 /// Appends the text rendering of `families` to `out`, in the given order.
 ///
 /// ```
-/// let families = pushgw_core::text::parse(b"some_metric 3.14\n").unwrap();
+/// use pushgw_core::model::{LabelPair, Metric, MetricFamily, MetricType, Value};
+///
+/// let family = MetricFamily {
+///     name: "some_metric".into(),
+///     help: Some("Just an example.".into()),
+///     metric_type: MetricType::Gauge,
+///     unit: None,
+///     metrics: vec![Metric {
+///         labels: vec![LabelPair::new("job", "batch")],
+///         value: Value::Gauge(1e6),
+///         timestamp_ms: None,
+///     }],
+/// };
 /// let mut out = Vec::new();
-/// pushgw_core::text::render(&families, &mut out);
-/// assert_eq!(out, b"some_metric 3.14\n");
+/// pushgw_core::text::render(&[family], &mut out);
+/// let text = String::from_utf8(out).unwrap();
+/// assert_eq!(
+///     text.lines().collect::<Vec<_>>(),
+///     [
+///         "# HELP some_metric Just an example.",
+///         "# TYPE some_metric gauge",
+///         "some_metric{job=\"batch\"} 1e+06",
+///     ]
+/// );
 /// ```
 pub fn render(families: &[MetricFamily], out: &mut Vec<u8>) {
     for family in families {
@@ -16,8 +64,287 @@ pub fn render(families: &[MetricFamily], out: &mut Vec<u8>) {
     }
 }
 
-/// Appends the text rendering of one family to `out`.
+/// Appends the text rendering of one family to `out`; a family without metrics adds nothing.
+///
+/// ```
+/// use pushgw_core::model::{Histogram, Bucket, Count, Metric, MetricFamily, MetricType, Value};
+///
+/// let family = MetricFamily {
+///     name: "h".into(),
+///     help: None,
+///     metric_type: MetricType::Histogram,
+///     unit: None,
+///     metrics: vec![Metric {
+///         labels: vec![],
+///         value: Value::Histogram(Histogram {
+///             count: Count::Int(2),
+///             sum: 3.0,
+///             buckets: vec![Bucket { upper_bound: 1.0, cumulative_count: Count::Int(1), exemplar: None }],
+///             ..Histogram::default()
+///         }),
+///         timestamp_ms: None,
+///     }],
+/// };
+/// let mut out = Vec::new();
+/// pushgw_core::text::render_family(&family, &mut out);
+/// let text = String::from_utf8(out).unwrap();
+/// assert_eq!(
+///     text.lines().collect::<Vec<_>>(),
+///     [
+///         "# TYPE h histogram",
+///         "h_bucket{le=\"1\"} 1",
+///         "h_bucket{le=\"+Inf\"} 2",
+///         "h_sum 3",
+///         "h_count 2",
+///     ]
+/// );
+/// ```
 pub fn render_family(family: &MetricFamily, out: &mut Vec<u8>) {
-    let _ = (family, out);
-    todo!("text renderer")
+    if family.metrics.is_empty() {
+        return;
+    }
+    let name = family.name.as_bytes();
+    if let Some(help) = &family.help {
+        out.extend_from_slice(b"# HELP ");
+        out.extend_from_slice(name);
+        out.push(b' ');
+        write_escaped_help(out, help);
+        out.push(b'\n');
+    }
+    out.extend_from_slice(b"# TYPE ");
+    out.extend_from_slice(name);
+    out.push(b' ');
+    out.extend_from_slice(family.metric_type.text_name().as_bytes());
+    out.push(b'\n');
+
+    for metric in &family.metrics {
+        match &metric.value {
+            Value::Counter(counter) => write_simple(out, name, metric, counter.value),
+            Value::Gauge(value) | Value::Untyped(value) => write_simple(out, name, metric, *value),
+            Value::Summary(summary) => write_summary(out, name, metric, summary),
+            Value::Histogram(histogram) => write_histogram(out, name, metric, histogram),
+        }
+    }
+}
+
+/// One line: `name{labels} value [timestamp]`.
+fn write_simple(out: &mut Vec<u8>, name: &[u8], metric: &Metric, value: f64) {
+    out.extend_from_slice(name);
+    if !metric.labels.is_empty() {
+        write_label_pairs(out, &metric.labels);
+        out.push(b'}');
+    }
+    out.push(b' ');
+    float::write_text(out, value);
+    write_end(out, metric.timestamp_ms);
+}
+
+fn write_summary(out: &mut Vec<u8>, name: &[u8], metric: &Metric, summary: &Summary) {
+    let mut labels = LabelBlock::default();
+    for quantile in &summary.quantiles {
+        out.extend_from_slice(name);
+        labels.write_open(out, &metric.labels);
+        out.extend_from_slice(b"quantile=\"");
+        float::write_text(out, quantile.quantile);
+        out.extend_from_slice(b"\"} ");
+        float::write_text(out, quantile.value);
+        write_end(out, metric.timestamp_ms);
+    }
+    write_suffixed(out, name, b"_sum", metric, &mut labels);
+    float::write_text(out, summary.sum);
+    write_end(out, metric.timestamp_ms);
+    write_suffixed(out, name, b"_count", metric, &mut labels);
+    write_count(out, Count::Int(summary.count));
+    write_end(out, metric.timestamp_ms);
+}
+
+fn write_histogram(out: &mut Vec<u8>, name: &[u8], metric: &Metric, histogram: &Histogram) {
+    let mut labels = LabelBlock::default();
+    let mut bucket_prefix = None;
+    let mut infinity_seen = false;
+    for bucket in &histogram.buckets {
+        infinity_seen |= bucket.upper_bound == f64::INFINITY;
+        let line = BucketLine {
+            name,
+            metric,
+            upper_bound: bucket.upper_bound,
+            count: bucket.cumulative_count,
+        };
+        line.write(out, &mut labels, &mut bucket_prefix);
+    }
+    // Go adds the `+Inf` bucket, holding the total count, only when no bucket has that bound;
+    // a native-only histogram therefore shows just this bucket (spec §4.6).
+    if !infinity_seen {
+        let line = BucketLine {
+            name,
+            metric,
+            upper_bound: f64::INFINITY,
+            count: histogram.count,
+        };
+        line.write(out, &mut labels, &mut bucket_prefix);
+    }
+    write_suffixed(out, name, b"_sum", metric, &mut labels);
+    float::write_text(out, histogram.sum);
+    write_end(out, metric.timestamp_ms);
+    write_suffixed(out, name, b"_count", metric, &mut labels);
+    write_count(out, histogram.count);
+    write_end(out, metric.timestamp_ms);
+}
+
+/// One `name_bucket{labels,le="bound"} count` line.
+struct BucketLine<'a> {
+    name: &'a [u8],
+    metric: &'a Metric,
+    upper_bound: f64,
+    count: Count,
+}
+
+impl BucketLine<'_> {
+    /// Writes the line; `prefix` remembers where `name_bucket{labels,le="` was first written,
+    /// since it is the same on every bucket line of the metric and copying beats re-escaping.
+    fn write(&self, out: &mut Vec<u8>, labels: &mut LabelBlock, prefix: &mut Option<Range<usize>>) {
+        match prefix {
+            Some(range) => out.extend_from_within(range.clone()),
+            None => {
+                let start = out.len();
+                out.extend_from_slice(self.name);
+                out.extend_from_slice(b"_bucket");
+                labels.write_open(out, &self.metric.labels);
+                out.extend_from_slice(b"le=\"");
+                *prefix = Some(start..out.len());
+            }
+        }
+        float::write_text(out, self.upper_bound);
+        out.extend_from_slice(b"\"} ");
+        write_count(out, self.count);
+        write_end(out, self.metric.timestamp_ms);
+    }
+}
+
+/// `name_suffix{labels} ` for the `_sum` and `_count` lines.
+fn write_suffixed(
+    out: &mut Vec<u8>,
+    name: &[u8],
+    suffix: &[u8],
+    metric: &Metric,
+    labels: &mut LabelBlock,
+) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(suffix);
+    labels.write_closed(out, &metric.labels);
+    out.push(b' ');
+}
+
+/// A count as Go prints it: converted to `float64` first.
+#[inline]
+fn write_count(out: &mut Vec<u8>, count: Count) {
+    match count {
+        // Below 10^6 the float layout is the plain integer; skip the conversion.
+        Count::Int(n) if n < 1_000_000 => float::write_u64(out, n),
+        Count::Int(n) => float::write_text(out, n as f64),
+        Count::Float(f) => float::write_text(out, f),
+    }
+}
+
+/// An optional ` timestamp`, then the newline.
+#[inline]
+fn write_end(out: &mut Vec<u8>, timestamp_ms: Option<i64>) {
+    if let Some(timestamp) = timestamp_ms {
+        out.push(b' ');
+        float::write_i64(out, timestamp);
+    }
+    out.push(b'\n');
+}
+
+/// The escaped label pairs of one metric, `{a="x",b="y"`, written once and then copied from where
+/// they were first written in `out` (a summary or histogram repeats them on every line).
+#[derive(Default)]
+struct LabelBlock {
+    written: Option<Range<usize>>,
+}
+
+impl LabelBlock {
+    /// Writes the block followed by the separator for one more label: `{a="x",` or just `{`.
+    fn write_open(&mut self, out: &mut Vec<u8>, labels: &[LabelPair]) {
+        if labels.is_empty() {
+            out.push(b'{');
+        } else {
+            self.write(out, labels);
+            out.push(b',');
+        }
+    }
+
+    /// Writes the block closed, `{a="x"}`, or nothing if there are no labels.
+    fn write_closed(&mut self, out: &mut Vec<u8>, labels: &[LabelPair]) {
+        if !labels.is_empty() {
+            self.write(out, labels);
+            out.push(b'}');
+        }
+    }
+
+    fn write(&mut self, out: &mut Vec<u8>, labels: &[LabelPair]) {
+        match &self.written {
+            Some(range) => out.extend_from_within(range.clone()),
+            None => {
+                let start = out.len();
+                write_label_pairs(out, labels);
+                self.written = Some(start..out.len());
+            }
+        }
+    }
+}
+
+/// `{a="x",b="y"` (no closing brace) for a non-empty label list.
+fn write_label_pairs(out: &mut Vec<u8>, labels: &[LabelPair]) {
+    let mut separator = b'{';
+    for pair in labels {
+        out.push(separator);
+        out.extend_from_slice(pair.name.as_bytes());
+        out.extend_from_slice(b"=\"");
+        write_escaped_label_value(out, &pair.value);
+        out.push(b'"');
+        separator = b',';
+    }
+}
+
+/// Label values escape `\`, `"` and newline (Go's `quotedEscaper`).
+#[inline]
+pub(crate) fn write_escaped_label_value(out: &mut Vec<u8>, value: &str) {
+    let bytes = value.as_bytes();
+    match memchr3(b'\\', b'"', b'\n', bytes) {
+        None => out.extend_from_slice(bytes),
+        Some(first) => write_escaped_from(out, bytes, first),
+    }
+}
+
+/// HELP text escapes `\` and newline only (Go's `escaper`): a `"` stays as it is.
+fn write_escaped_help(out: &mut Vec<u8>, help: &str) {
+    let bytes = help.as_bytes();
+    match memchr2(b'\\', b'\n', bytes) {
+        None => out.extend_from_slice(bytes),
+        Some(first) => {
+            out.extend_from_slice(&bytes[..first]);
+            for &b in &bytes[first..] {
+                match b {
+                    b'\\' => out.extend_from_slice(b"\\\\"),
+                    b'\n' => out.extend_from_slice(b"\\n"),
+                    _ => out.push(b),
+                }
+            }
+        }
+    }
+}
+
+/// The slow path of label-value escaping, from the first byte that needs it.
+#[cold]
+fn write_escaped_from(out: &mut Vec<u8>, bytes: &[u8], first: usize) {
+    out.extend_from_slice(&bytes[..first]);
+    for &b in &bytes[first..] {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            _ => out.push(b),
+        }
+    }
 }
