@@ -71,6 +71,10 @@ fn histogram(buckets: Vec<Bucket>, sum: f64, count: u64) -> Value {
     })
 }
 
+#[expect(
+    clippy::approx_constant,
+    reason = "3.14 is the pushed value, not an approximation of pi"
+)]
 fn go_families() -> Vec<MetricFamily> {
     let gauge = |v: &str, value: f64| pushed(&[("v", v)], Value::Gauge(value));
     vec![
@@ -174,7 +178,8 @@ fn go_families() -> Vec<MetricFamily> {
                 gauge("o", 100000.0),
                 gauge("p", 1795620455.253358),
                 gauge("q", 0.1),
-                gauge("r", 12345678901234567890.0),
+                // The pushed 12345678901234567890 parses to this float.
+                gauge("r", 1.2345678901234567e19),
             ],
         ),
     ]
