@@ -259,13 +259,13 @@ fn write_end(out: &mut Vec<u8>, timestamp_ms: Option<i64>) {
 /// The escaped label pairs of one metric, `{a="x",b="y"`, written once and then copied from where
 /// they were first written in `out` (a summary or histogram repeats them on every line).
 #[derive(Default)]
-struct LabelBlock {
+pub(crate) struct LabelBlock {
     written: Option<Range<usize>>,
 }
 
 impl LabelBlock {
     /// Writes the block followed by the separator for one more label: `{a="x",` or just `{`.
-    fn write_open(&mut self, out: &mut Vec<u8>, labels: &[LabelPair]) {
+    pub(crate) fn write_open(&mut self, out: &mut Vec<u8>, labels: &[LabelPair]) {
         if labels.is_empty() {
             out.push(b'{');
         } else {
@@ -275,7 +275,7 @@ impl LabelBlock {
     }
 
     /// Writes the block closed, `{a="x"}`, or nothing if there are no labels.
-    fn write_closed(&mut self, out: &mut Vec<u8>, labels: &[LabelPair]) {
+    pub(crate) fn write_closed(&mut self, out: &mut Vec<u8>, labels: &[LabelPair]) {
         if !labels.is_empty() {
             self.write(out, labels);
             out.push(b'}');
@@ -295,7 +295,7 @@ impl LabelBlock {
 }
 
 /// `{a="x",b="y"` (no closing brace) for a non-empty label list.
-fn write_label_pairs(out: &mut Vec<u8>, labels: &[LabelPair]) {
+pub(crate) fn write_label_pairs(out: &mut Vec<u8>, labels: &[LabelPair]) {
     let mut separator = b'{';
     for pair in labels {
         out.push(separator);
