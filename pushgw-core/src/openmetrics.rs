@@ -330,7 +330,7 @@ fn write_count(out: &mut Vec<u8>, count: Count) {
     match count {
         Count::Int(n) => float::write_u64(out, n),
         // Whole and in range, so the conversion is exact.
-        Count::Float(f) if f >= 0.0 && f < 1.8e19 && f.trunc() == f => {
+        Count::Float(f) if (0.0..1.8e19).contains(&f) && f.trunc() == f => {
             float::write_u64(out, f as u64);
         }
         Count::Float(f) => float::write_openmetrics(out, f),
