@@ -128,7 +128,7 @@ pub fn write_g(out: &mut Vec<u8>, value: f64) {
         }
         return;
     }
-    let digits = Digits::shortest(magnitude);
+    let digits = Digits::short_decimal(magnitude).unwrap_or_else(|| Digits::shortest(magnitude));
     let exponent = digits.point - 1;
     if !(-4..6).contains(&exponent) {
         digits.write_exponential(out);
@@ -163,7 +163,9 @@ pub fn write_f(out: &mut Vec<u8>, value: f64) {
         write_u64(out, integer);
         return;
     }
-    Digits::shortest(magnitude).write_fixed(out);
+    Digits::short_decimal(magnitude)
+        .unwrap_or_else(|| Digits::shortest(magnitude))
+        .write_fixed(out);
 }
 
 /// [`write_g`] as a [`fmt::Display`]: Go's `%v` / `FormatFloat(v, 'g', -1, 64)`.
@@ -227,9 +229,11 @@ fn write_non_finite(out: &mut Vec<u8>, value: f64) {
 #[inline]
 fn small_integer(magnitude: f64) -> Option<u64> {
     const LIMIT: f64 = 9_007_199_254_740_992.0; // 2^53
-    if magnitude < LIMIT && magnitude.trunc() == magnitude {
-        // In range and integral, so the conversion is exact.
-        Some(magnitude as u64)
+    if magnitude < LIMIT {
+        // The cast truncates (and, unlike `f64::trunc`, needs no libm call on baseline x86-64);
+        // the value is an integer iff truncation changed nothing.
+        let integer = magnitude as u64;
+        (integer as f64 == magnitude).then_some(integer)
     } else {
         None
     }
@@ -237,24 +241,35 @@ fn small_integer(magnitude: f64) -> Option<u64> {
 
 /// Appends the decimal digits of `n` (Go's `strconv.AppendUint(.., 10)`).
 #[inline]
-pub(crate) fn write_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut pos = buf.len();
+pub(crate) fn write_u64(out: &mut Vec<u8>, n: u64) {
+    let mut buf = [0u8; 24];
+    let len = write_digits(&mut buf, n);
+    out.extend_from_slice(&buf[..len]);
+}
+
+/// Writes the decimal digits of `n` to the start of `buf`, two at a time from the end of a
+/// scratch area, and returns how many there are (at most 20).
+#[inline]
+fn write_digits(buf: &mut [u8; 24], mut n: u64) -> usize {
+    let mut scratch = [0u8; 20];
+    let mut pos = scratch.len();
     while n >= 100 {
         let pair = (n % 100) as usize * 2;
         n /= 100;
         pos -= 2;
-        buf[pos..pos + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        scratch[pos..pos + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
     }
     if n >= 10 {
         let pair = n as usize * 2;
         pos -= 2;
-        buf[pos..pos + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        scratch[pos..pos + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
     } else {
         pos -= 1;
-        buf[pos] = b'0' + n as u8;
+        scratch[pos] = b'0' + n as u8;
     }
-    out.extend_from_slice(&buf[pos..]);
+    let len = scratch.len() - pos;
+    buf[..len].copy_from_slice(&scratch[pos..]);
+    len
 }
 
 /// Appends the decimal digits of `n`, with a `-` if negative (Go's `strconv.AppendInt(.., 10)`).
@@ -282,20 +297,40 @@ struct Digits {
 }
 
 impl Digits {
-    fn from_integer(mut n: u64) -> Self {
+    fn from_integer(n: u64) -> Self {
         let mut digits = [0u8; 24];
-        let mut len = 0;
-        while n > 0 {
-            digits[len] = b'0' + (n % 10) as u8;
-            n /= 10;
-            len += 1;
-        }
-        digits[..len].reverse();
+        let len = write_digits(&mut digits, n);
         Digits {
             digits,
             len,
             point: len as i32,
         }
+    }
+
+    /// The digits of a value below 10^6 with at most nine decimals (`0.005`, `17.25`, `1.5e-7`),
+    /// found without the general algorithm: bucket bounds, quantiles and many gauges look so.
+    ///
+    /// If `m / 10^9` (one correctly rounded IEEE division, hence exactly what parsing the decimal
+    /// `m`e-9 gives) equals the value, the decimal round-trips. With `m` below 10^15 it has at
+    /// most 15 significant digits, and distinct decimals of at most 15 digits never parse to the
+    /// same `f64` (`DBL_DIG`), so no other decimal that short exists: these are the shortest
+    /// digits. A wrong guess for `m` (the multiplication rounds) only means the check fails and
+    /// the general algorithm runs.
+    #[inline]
+    fn short_decimal(magnitude: f64) -> Option<Self> {
+        const SCALE: f64 = 1e9;
+        if magnitude >= 1e6 {
+            return None;
+        }
+        // Round to nearest by adding a half and truncating; a wrong neighbour fails the check.
+        let scaled = (magnitude * SCALE + 0.5) as u64;
+        if scaled == 0 || scaled as f64 / SCALE != magnitude {
+            return None;
+        }
+        let mut digits = Digits::from_integer(scaled);
+        digits.point -= 9;
+        digits.trim_trailing_zeros();
+        Some(digits)
     }
 
     /// The shortest round-trip digits, from `zmij` (Schubfach). It picks the same digits as Go's
@@ -305,34 +340,28 @@ impl Digits {
     fn shortest(magnitude: f64) -> Self {
         let mut buffer = zmij::Buffer::new();
         let text = buffer.format_finite(magnitude).as_bytes();
+        let (mantissa, exponent) = match text.iter().position(|&b| b == b'e') {
+            Some(e) => (&text[..e], parse_exponent(&text[e + 1..])),
+            None => (text, 0),
+        };
+        let (integer, fraction) = match mantissa.iter().position(|&b| b == b'.') {
+            Some(dot) => (&mantissa[..dot], &mantissa[dot + 1..]),
+            None => (mantissa, &[][..]),
+        };
+        // zmij's whole output fits in 24 bytes, so its digits do too.
         let mut digits = [0u8; 24];
-        let mut len = 0;
-        let mut point = 0i32;
-        let mut seen_point = false;
-        let mut rest = text;
-        while let [b, tail @ ..] = rest {
-            match b {
-                // A leading zero (`0.00123`) shifts the point; it is not a digit.
-                b'0' if len == 0 && seen_point => point -= 1,
-                b'0' if len == 0 => {}
-                b'0'..=b'9' => {
-                    if let Some(slot) = digits.get_mut(len) {
-                        *slot = *b;
-                        len += 1;
-                    }
-                    if !seen_point {
-                        point += 1;
-                    }
-                }
-                b'.' => seen_point = true,
-                b'e' => {
-                    point += parse_exponent(tail);
-                    break;
-                }
-                _ => {}
-            }
-            rest = tail;
-        }
+        let (len, point) = if integer == b"0" {
+            // `0.00123`: the zeros after the point shift it; they are not digits.
+            let zeros = fraction.iter().take_while(|&&b| b == b'0').count();
+            let significant = &fraction[zeros..];
+            digits[..significant.len()].copy_from_slice(significant);
+            (significant.len(), exponent - zeros as i32)
+        } else {
+            let len = integer.len() + fraction.len();
+            digits[..integer.len()].copy_from_slice(integer);
+            digits[integer.len()..len].copy_from_slice(fraction);
+            (len, exponent + integer.len() as i32)
+        };
         let mut result = Digits { digits, len, point };
         result.trim_trailing_zeros();
         result

@@ -117,12 +117,15 @@ pub fn render_family(family: &MetricFamily, out: &mut Vec<u8>) {
     out.extend_from_slice(family.metric_type.text_name().as_bytes());
     out.push(b'\n');
 
+    let mut bounds = BoundCache::default();
     for metric in &family.metrics {
         match &metric.value {
             Value::Counter(counter) => write_simple(out, name, metric, counter.value),
             Value::Gauge(value) | Value::Untyped(value) => write_simple(out, name, metric, *value),
-            Value::Summary(summary) => write_summary(out, name, metric, summary),
-            Value::Histogram(histogram) => write_histogram(out, name, metric, histogram),
+            Value::Summary(summary) => write_summary(out, name, metric, summary, &mut bounds),
+            Value::Histogram(histogram) => {
+                write_histogram(out, name, metric, histogram, &mut bounds);
+            }
         }
     }
 }
@@ -139,13 +142,19 @@ fn write_simple(out: &mut Vec<u8>, name: &[u8], metric: &Metric, value: f64) {
     write_end(out, metric.timestamp_ms);
 }
 
-fn write_summary(out: &mut Vec<u8>, name: &[u8], metric: &Metric, summary: &Summary) {
+fn write_summary(
+    out: &mut Vec<u8>,
+    name: &[u8],
+    metric: &Metric,
+    summary: &Summary,
+    bounds: &mut BoundCache,
+) {
     let mut labels = LabelBlock::default();
-    for quantile in &summary.quantiles {
+    for (position, quantile) in summary.quantiles.iter().enumerate() {
         out.extend_from_slice(name);
         labels.write_open(out, &metric.labels);
         out.extend_from_slice(b"quantile=\"");
-        float::write_text(out, quantile.quantile);
+        bounds.write(out, position, quantile.quantile);
         out.extend_from_slice(b"\"} ");
         float::write_text(out, quantile.value);
         write_end(out, metric.timestamp_ms);
@@ -158,19 +167,26 @@ fn write_summary(out: &mut Vec<u8>, name: &[u8], metric: &Metric, summary: &Summ
     write_end(out, metric.timestamp_ms);
 }
 
-fn write_histogram(out: &mut Vec<u8>, name: &[u8], metric: &Metric, histogram: &Histogram) {
+fn write_histogram(
+    out: &mut Vec<u8>,
+    name: &[u8],
+    metric: &Metric,
+    histogram: &Histogram,
+    bounds: &mut BoundCache,
+) {
     let mut labels = LabelBlock::default();
     let mut bucket_prefix = None;
     let mut infinity_seen = false;
-    for bucket in &histogram.buckets {
+    for (position, bucket) in histogram.buckets.iter().enumerate() {
         infinity_seen |= bucket.upper_bound == f64::INFINITY;
         let line = BucketLine {
             name,
             metric,
+            position,
             upper_bound: bucket.upper_bound,
             count: bucket.cumulative_count,
         };
-        line.write(out, &mut labels, &mut bucket_prefix);
+        line.write(out, &mut labels, &mut bucket_prefix, bounds);
     }
     // Go adds the `+Inf` bucket, holding the total count, only when no bucket has that bound;
     // a native-only histogram therefore shows just this bucket (spec §4.6).
@@ -178,10 +194,11 @@ fn write_histogram(out: &mut Vec<u8>, name: &[u8], metric: &Metric, histogram: &
         let line = BucketLine {
             name,
             metric,
+            position: histogram.buckets.len(),
             upper_bound: f64::INFINITY,
             count: histogram.count,
         };
-        line.write(out, &mut labels, &mut bucket_prefix);
+        line.write(out, &mut labels, &mut bucket_prefix, bounds);
     }
     write_suffixed(out, name, b"_sum", metric, &mut labels);
     float::write_text(out, histogram.sum);
@@ -195,6 +212,8 @@ fn write_histogram(out: &mut Vec<u8>, name: &[u8], metric: &Metric, histogram: &
 struct BucketLine<'a> {
     name: &'a [u8],
     metric: &'a Metric,
+    /// The bucket's index within the histogram, the key into the [`BoundCache`].
+    position: usize,
     upper_bound: f64,
     count: Count,
 }
@@ -202,7 +221,13 @@ struct BucketLine<'a> {
 impl BucketLine<'_> {
     /// Writes the line; `prefix` remembers where `name_bucket{labels,le="` was first written,
     /// since it is the same on every bucket line of the metric and copying beats re-escaping.
-    fn write(&self, out: &mut Vec<u8>, labels: &mut LabelBlock, prefix: &mut Option<Range<usize>>) {
+    fn write(
+        &self,
+        out: &mut Vec<u8>,
+        labels: &mut LabelBlock,
+        prefix: &mut Option<Range<usize>>,
+        bounds: &mut BoundCache,
+    ) {
         match prefix {
             Some(range) => out.extend_from_within(range.clone()),
             None => {
@@ -214,10 +239,48 @@ impl BucketLine<'_> {
                 *prefix = Some(start..out.len());
             }
         }
-        float::write_text(out, self.upper_bound);
+        bounds.write(out, self.position, self.upper_bound);
         out.extend_from_slice(b"\"} ");
         write_count(out, self.count);
         write_end(out, self.metric.timestamp_ms);
+    }
+}
+
+/// Where the formatted `le` bounds (or `quantile` ranks) of a family were first written in `out`,
+/// by position. Every histogram of a family usually has the same bounds, so after the first
+/// metric the bound text is copied instead of formatted again; a bound that differs from the
+/// cached one at its position is formatted and cached in its place.
+#[derive(Default)]
+struct BoundCache {
+    entries: [Option<CachedBound>; 32],
+}
+
+#[derive(Clone)]
+struct CachedBound {
+    bits: u64,
+    text: Range<usize>,
+}
+
+impl BoundCache {
+    #[inline]
+    fn write(&mut self, out: &mut Vec<u8>, position: usize, bound: f64) {
+        let Some(entry) = self.entries.get_mut(position) else {
+            float::write_text(out, bound);
+            return;
+        };
+        match entry {
+            Some(cached) if cached.bits == bound.to_bits() => {
+                out.extend_from_within(cached.text.clone());
+            }
+            _ => {
+                let start = out.len();
+                float::write_text(out, bound);
+                *entry = Some(CachedBound {
+                    bits: bound.to_bits(),
+                    text: start..out.len(),
+                });
+            }
+        }
     }
 }
 
@@ -311,11 +374,26 @@ pub(crate) fn write_label_pairs(out: &mut Vec<u8>, labels: &[LabelPair]) {
 #[inline]
 pub(crate) fn write_escaped_label_value(out: &mut Vec<u8>, value: &str) {
     let bytes = value.as_bytes();
-    match memchr3(b'\\', b'"', b'\n', bytes) {
+    // Most label values are short; a plain scan beats memchr's setup below its vector width.
+    let first = if bytes.len() < 32 {
+        bytes.iter().position(|&b| NEEDS_ESCAPE[usize::from(b)])
+    } else {
+        memchr3(b'\\', b'"', b'\n', bytes)
+    };
+    match first {
         None => out.extend_from_slice(bytes),
         Some(first) => write_escaped_from(out, bytes, first),
     }
 }
+
+/// The bytes a label value must escape: `\`, `"` and newline.
+const NEEDS_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'\\' as usize] = true;
+    table[b'"' as usize] = true;
+    table[b'\n' as usize] = true;
+    table
+};
 
 /// HELP text escapes `\` and newline only (Go's `escaper`): a `"` stays as it is.
 fn write_escaped_help(out: &mut Vec<u8>, help: &str) {
