@@ -34,7 +34,7 @@ use crate::model::{
     Count, Counter, Exemplar, Histogram, Metric, MetricFamily, MetricType, Summary, Timestamp,
     Value,
 };
-use crate::text::render::{LabelBlock, write_escaped_label_value, write_label_pairs};
+use crate::text::render::{BoundCache, LabelBlock, write_escaped_label_value, write_label_pairs};
 
 /// Appends the OpenMetrics rendering of `families` to `out`, ending with the mandatory `# EOF`.
 ///
@@ -146,14 +146,17 @@ pub fn render_family(family: &MetricFamily, out: &mut Vec<u8>) {
         metric_type: family.metric_type,
         is_total_counter,
     };
+    let mut bounds = BoundCache::default();
     for metric in &family.metrics {
         match &metric.value {
             Value::Counter(counter) => context.write_counter(out, metric, counter),
             Value::Gauge(value) | Value::Untyped(value) => {
                 context.write_plain(out, metric, *value);
             }
-            Value::Summary(summary) => context.write_summary(out, metric, summary),
-            Value::Histogram(histogram) => context.write_histogram(out, metric, histogram),
+            Value::Summary(summary) => context.write_summary(out, metric, summary, &mut bounds),
+            Value::Histogram(histogram) => {
+                context.write_histogram(out, metric, histogram, &mut bounds);
+            }
         }
     }
 }
@@ -204,13 +207,19 @@ impl Family<'_> {
         }
     }
 
-    fn write_summary(&self, out: &mut Vec<u8>, metric: &Metric, summary: &Summary) {
+    fn write_summary(
+        &self,
+        out: &mut Vec<u8>,
+        metric: &Metric,
+        summary: &Summary,
+        bounds: &mut BoundCache,
+    ) {
         let mut labels = LabelBlock::default();
-        for quantile in &summary.quantiles {
+        for (position, quantile) in summary.quantiles.iter().enumerate() {
             out.extend_from_slice(self.base);
             labels.write_open(out, &metric.labels);
             out.extend_from_slice(b"quantile=\"");
-            float::write_openmetrics(out, quantile.quantile);
+            bounds.write(out, position, quantile.quantile, float::write_openmetrics);
             out.extend_from_slice(b"\"} ");
             float::write_openmetrics(out, quantile.value);
             write_timestamp(out, metric);
@@ -229,25 +238,35 @@ impl Family<'_> {
         }
     }
 
-    fn write_histogram(&self, out: &mut Vec<u8>, metric: &Metric, histogram: &Histogram) {
+    fn write_histogram(
+        &self,
+        out: &mut Vec<u8>,
+        metric: &Metric,
+        histogram: &Histogram,
+        bounds: &mut BoundCache,
+    ) {
         let mut labels = LabelBlock::default();
         let mut infinity_seen = false;
-        for bucket in &histogram.buckets {
+        for (position, bucket) in histogram.buckets.iter().enumerate() {
             infinity_seen |= bucket.upper_bound == f64::INFINITY;
-            self.write_bucket(
-                out,
-                metric,
-                &mut labels,
-                bucket.upper_bound,
-                bucket.cumulative_count,
-            );
+            let sample = BucketSample {
+                position,
+                upper_bound: bucket.upper_bound,
+                count: bucket.cumulative_count,
+            };
+            self.write_bucket(out, metric, &mut labels, bounds, sample);
             if self.has_buckets() {
                 write_exemplar(out, bucket.exemplar.as_ref());
             }
             out.push(b'\n');
         }
         if !infinity_seen {
-            self.write_bucket(out, metric, &mut labels, f64::INFINITY, histogram.count);
+            let sample = BucketSample {
+                position: histogram.buckets.len(),
+                upper_bound: f64::INFINITY,
+                count: histogram.count,
+            };
+            self.write_bucket(out, metric, &mut labels, bounds, sample);
             out.push(b'\n');
         }
         // Gauge histograms have `_gcount` and `_gsum` and no `_created` (OpenMetrics 1.0,
@@ -282,16 +301,21 @@ impl Family<'_> {
         out: &mut Vec<u8>,
         metric: &Metric,
         labels: &mut LabelBlock,
-        upper_bound: f64,
-        count: Count,
+        bounds: &mut BoundCache,
+        sample: BucketSample,
     ) {
         out.extend_from_slice(self.base);
         out.extend_from_slice(b"_bucket");
         labels.write_open(out, &metric.labels);
         out.extend_from_slice(b"le=\"");
-        float::write_openmetrics(out, upper_bound);
+        bounds.write(
+            out,
+            sample.position,
+            sample.upper_bound,
+            float::write_openmetrics,
+        );
         out.extend_from_slice(b"\"} ");
-        write_count(out, count);
+        write_count(out, sample.count);
         write_timestamp(out, metric);
     }
 
@@ -307,6 +331,13 @@ impl Family<'_> {
     fn is_described_as(&self, metric_type: MetricType) -> bool {
         self.metric_type == metric_type
     }
+}
+
+/// One bucket line's own data; `position` keys the family's [`BoundCache`].
+struct BucketSample {
+    position: usize,
+    upper_bound: f64,
+    count: Count,
 }
 
 /// `name suffix{labels} ` (with the space before the value).

@@ -154,7 +154,7 @@ fn write_summary(
         out.extend_from_slice(name);
         labels.write_open(out, &metric.labels);
         out.extend_from_slice(b"quantile=\"");
-        bounds.write(out, position, quantile.quantile);
+        bounds.write(out, position, quantile.quantile, float::write_text);
         out.extend_from_slice(b"\"} ");
         float::write_text(out, quantile.value);
         write_end(out, metric.timestamp_ms);
@@ -239,7 +239,7 @@ impl BucketLine<'_> {
                 *prefix = Some(start..out.len());
             }
         }
-        bounds.write(out, self.position, self.upper_bound);
+        bounds.write(out, self.position, self.upper_bound, float::write_text);
         out.extend_from_slice(b"\"} ");
         write_count(out, self.count);
         write_end(out, self.metric.timestamp_ms);
@@ -251,7 +251,7 @@ impl BucketLine<'_> {
 /// metric the bound text is copied instead of formatted again; a bound that differs from the
 /// cached one at its position is formatted and cached in its place.
 #[derive(Default)]
-struct BoundCache {
+pub(crate) struct BoundCache {
     entries: [Option<CachedBound>; 32],
 }
 
@@ -262,10 +262,18 @@ struct CachedBound {
 }
 
 impl BoundCache {
+    /// Writes `bound`, formatted by `format`, for the bucket or quantile at `position`. One
+    /// cache serves one family and one `format`.
     #[inline]
-    fn write(&mut self, out: &mut Vec<u8>, position: usize, bound: f64) {
+    pub(crate) fn write(
+        &mut self,
+        out: &mut Vec<u8>,
+        position: usize,
+        bound: f64,
+        format: fn(&mut Vec<u8>, f64),
+    ) {
         let Some(entry) = self.entries.get_mut(position) else {
-            float::write_text(out, bound);
+            format(out, bound);
             return;
         };
         match entry {
@@ -274,7 +282,7 @@ impl BoundCache {
             }
             _ => {
                 let start = out.len();
-                float::write_text(out, bound);
+                format(out, bound);
                 *entry = Some(CachedBound {
                     bits: bound.to_bits(),
                     text: start..out.len(),
