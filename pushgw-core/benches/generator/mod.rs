@@ -42,6 +42,10 @@ impl Rng {
     }
 }
 
+/// Owners of the metrics; with subsystems and subjects they make unique, plausible names.
+const PREFIXES: &[&str] = &[
+    "shop", "billing", "search", "edge", "ledger", "media", "identity",
+];
 const SUBSYSTEMS: &[&str] = &[
     "http",
     "grpc",
@@ -140,26 +144,26 @@ pub fn sample_count(text: &[u8]) -> u64 {
 fn family(rng: &mut Rng, index: usize) -> MetricFamily {
     let subsystem = SUBSYSTEMS[index % SUBSYSTEMS.len()];
     let subject = SUBJECTS[(index / SUBSYSTEMS.len()) % SUBJECTS.len()];
-    let generation = index / (SUBSYSTEMS.len() * SUBJECTS.len());
+    let prefix = PREFIXES[(index / (SUBSYSTEMS.len() * SUBJECTS.len())) % PREFIXES.len()];
     let (metric_type, name, help) = match index % 4 {
         0 => (
             MetricType::Counter,
-            format!("{subsystem}_{subject}_total_{generation}"),
+            format!("{prefix}_{subsystem}_{subject}_total"),
             format!("Total number of {subject} handled by the {subsystem} layer."),
         ),
         1 => (
             MetricType::Gauge,
-            format!("{subsystem}_{subject}_in_flight_{generation}"),
+            format!("{prefix}_{subsystem}_{subject}_in_flight"),
             format!("Current number of {subject} in flight in the {subsystem} layer."),
         ),
         2 => (
             MetricType::Histogram,
-            format!("{subsystem}_{subject}_duration_seconds_{generation}"),
+            format!("{prefix}_{subsystem}_{subject}_duration_seconds"),
             format!("Time spent on {subject} by the {subsystem} layer, in seconds."),
         ),
         _ => (
             MetricType::Summary,
-            format!("{subsystem}_{subject}_size_bytes_{generation}"),
+            format!("{prefix}_{subsystem}_{subject}_size_bytes"),
             format!("Size of {subject} seen by the {subsystem} layer.\nSampled over 10m."),
         ),
     };
