@@ -382,9 +382,10 @@ pub(crate) fn write_label_pairs(out: &mut Vec<u8>, labels: &[LabelPair]) {
 #[inline]
 pub(crate) fn write_escaped_label_value(out: &mut Vec<u8>, value: &str) {
     let bytes = value.as_bytes();
-    // Most label values are short; a plain scan beats memchr's setup below its vector width.
+    // Most label values are short; a word-at-a-time scan beats memchr's setup below its vector
+    // width.
     let first = if bytes.len() < 32 {
-        bytes.iter().position(|&b| NEEDS_ESCAPE[usize::from(b)])
+        first_to_escape(bytes)
     } else {
         memchr3(b'\\', b'"', b'\n', bytes)
     };
@@ -392,6 +393,36 @@ pub(crate) fn write_escaped_label_value(out: &mut Vec<u8>, value: &str) {
         None => out.extend_from_slice(bytes),
         Some(first) => write_escaped_from(out, bytes, first),
     }
+}
+
+/// The position of the first `\\`, `"` or newline, eight bytes at a time: a byte of `x` equals
+/// `c` iff the same byte of `x ^ c*0x01..01` is zero, and `(y - 0x01..01) & !y & 0x80..80` is
+/// non-zero iff `y` has a zero byte.
+#[inline]
+fn first_to_escape(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_byte = |word: u64, byte: u8| {
+        let y = word ^ (ONES * u64::from(byte));
+        y.wrapping_sub(ONES) & !y & HIGHS
+    };
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("chunks_exact yields 8 bytes"));
+        if has_byte(word, b'\\') | has_byte(word, b'"') | has_byte(word, b'\n') != 0 {
+            return chunk
+                .iter()
+                .position(|&b| NEEDS_ESCAPE[usize::from(b)])
+                .map(|position| offset + position);
+        }
+        offset += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| NEEDS_ESCAPE[usize::from(b)])
+        .map(|position| offset + position)
 }
 
 /// The bytes a label value must escape: `\`, `"` and newline.
@@ -431,6 +462,31 @@ fn write_escaped_from(out: &mut Vec<u8>, bytes: &[u8], first: usize) {
             b'"' => out.extend_from_slice(b"\\\""),
             b'\n' => out.extend_from_slice(b"\\n"),
             _ => out.push(b),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_to_escape;
+
+    #[test]
+    fn word_scan_finds_the_first_escape_at_every_offset() {
+        for length in 0..40 {
+            for position in 0..=length {
+                for special in [b'\\', b'"', b'\n'] {
+                    let mut bytes = vec![b'a'; length];
+                    // Bytes that differ from the specials by one bit must not match.
+                    for (i, byte) in bytes.iter_mut().enumerate() {
+                        *byte = [b'a', b']', b'#', b'\x0b', 0x80 | b'"'][i % 5];
+                    }
+                    let expected = (position < length).then(|| {
+                        bytes[position] = special;
+                        position
+                    });
+                    assert_eq!(first_to_escape(&bytes), expected, "{bytes:?}");
+                }
+            }
         }
     }
 }
