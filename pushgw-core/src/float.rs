@@ -109,6 +109,10 @@ pub fn write_openmetrics(out: &mut Vec<u8>, value: f64) {
 /// assert_eq!(render(1e-300), "1e-300");
 /// ```
 pub fn write_g(out: &mut Vec<u8>, value: f64) {
+    g_into(out, value);
+}
+
+fn g_into(out: &mut impl Sink, value: f64) {
     if !value.is_finite() {
         write_non_finite(out, value);
         return;
@@ -119,7 +123,7 @@ pub fn write_g(out: &mut Vec<u8>, value: f64) {
     let magnitude = value.abs();
     if let Some(integer) = small_integer(magnitude) {
         if integer < 1_000_000 {
-            write_u64(out, integer);
+            Digits::from_integer(integer).write_integer(out);
         } else {
             // Exponent 6 or more: scientific, with the integer's digits minus trailing zeros.
             let mut digits = Digits::from_integer(integer);
@@ -151,6 +155,10 @@ pub fn write_g(out: &mut Vec<u8>, value: f64) {
 /// assert_eq!(render(1.795620455253358e9), "1795620455.253358");
 /// ```
 pub fn write_f(out: &mut Vec<u8>, value: f64) {
+    f_into(out, value);
+}
+
+fn f_into(out: &mut impl Sink, value: f64) {
     if !value.is_finite() {
         write_non_finite(out, value);
         return;
@@ -160,7 +168,7 @@ pub fn write_f(out: &mut Vec<u8>, value: f64) {
     }
     let magnitude = value.abs();
     if let Some(integer) = small_integer(magnitude) {
-        write_u64(out, integer);
+        Digits::from_integer(integer).write_integer(out);
         return;
     }
     Digits::short_decimal(magnitude)
@@ -168,7 +176,8 @@ pub fn write_f(out: &mut Vec<u8>, value: f64) {
         .write_fixed(out);
 }
 
-/// [`write_g`] as a [`fmt::Display`]: Go's `%v` / `FormatFloat(v, 'g', -1, 64)`.
+/// [`write_g`] as a [`fmt::Display`]: Go's `%v` / `FormatFloat(v, 'g', -1, 64)`. It formats on
+/// the stack, without allocating.
 ///
 /// ```
 /// assert_eq!(pushgw_core::float::G(1e21).to_string(), "1e+21");
@@ -179,11 +188,14 @@ pub struct G(pub f64);
 
 impl fmt::Display for G {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        display_with(f, self.0, write_g)
+        let mut buffer = StackBuffer::default();
+        g_into(&mut buffer, self.0);
+        f.pad(buffer.as_str())
     }
 }
 
-/// [`write_f`] as a [`fmt::Display`]: Go's `FormatFloat(v, 'f', -1, 64)`.
+/// [`write_f`] as a [`fmt::Display`]: Go's `FormatFloat(v, 'f', -1, 64)`. It formats on the
+/// stack, without allocating.
 ///
 /// ```
 /// assert_eq!(pushgw_core::float::F(1e6).to_string(), "1000000");
@@ -194,25 +206,81 @@ pub struct F(pub f64);
 
 impl fmt::Display for F {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        display_with(f, self.0, write_f)
+        let mut buffer = StackBuffer::default();
+        f_into(&mut buffer, self.0);
+        f.pad(buffer.as_str())
     }
 }
 
-/// Formats through a `Vec` on the stack's behalf: the longest output (`write_f` of a subnormal)
-/// is under 350 bytes, so one small allocation per call is the price of `Display`. The hot paths
-/// (renderers) use the `write_*` functions directly.
-fn display_with(
-    f: &mut fmt::Formatter<'_>,
-    value: f64,
-    write: fn(&mut Vec<u8>, f64),
-) -> fmt::Result {
-    let mut out = Vec::with_capacity(32);
-    write(&mut out, value);
-    // Every byte written is ASCII.
-    f.pad(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
+/// Where the layouts write: a `Vec` for the renderers, a [`StackBuffer`] for `Display`.
+trait Sink {
+    fn push(&mut self, byte: u8);
+    fn extend_from_slice(&mut self, bytes: &[u8]);
+    fn push_zeros(&mut self, count: usize);
 }
 
-fn write_non_finite(out: &mut Vec<u8>, value: f64) {
+impl Sink for Vec<u8> {
+    #[inline]
+    fn push(&mut self, byte: u8) {
+        Vec::push(self, byte);
+    }
+
+    #[inline]
+    fn extend_from_slice(&mut self, bytes: &[u8]) {
+        Vec::extend_from_slice(self, bytes);
+    }
+
+    #[inline]
+    fn push_zeros(&mut self, count: usize) {
+        self.resize(self.len() + count, b'0');
+    }
+}
+
+/// A buffer on the stack large enough for any output: the longest is `write_f` of the smallest
+/// subnormal, `0.` followed by 323 digits.
+struct StackBuffer {
+    bytes: [u8; 352],
+    len: usize,
+}
+
+impl Default for StackBuffer {
+    fn default() -> Self {
+        StackBuffer {
+            bytes: [0; 352],
+            len: 0,
+        }
+    }
+}
+
+impl StackBuffer {
+    fn as_str(&self) -> &str {
+        // Every layout writes ASCII only.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+}
+
+impl Sink for StackBuffer {
+    fn push(&mut self, byte: u8) {
+        self.extend_from_slice(&[byte]);
+    }
+
+    fn extend_from_slice(&mut self, bytes: &[u8]) {
+        // The buffer is sized for the longest output; should that ever be wrong, truncate
+        // rather than panic.
+        let end = (self.len + bytes.len()).min(self.bytes.len());
+        let count = end - self.len;
+        self.bytes[self.len..end].copy_from_slice(&bytes[..count]);
+        self.len = end;
+    }
+
+    fn push_zeros(&mut self, count: usize) {
+        let end = (self.len + count).min(self.bytes.len());
+        self.bytes[self.len..end].fill(b'0');
+        self.len = end;
+    }
+}
+
+fn write_non_finite(out: &mut impl Sink, value: f64) {
     out.extend_from_slice(if value.is_nan() {
         b"NaN".as_slice()
     } else if value > 0.0 {
@@ -374,7 +442,7 @@ impl Digits {
     }
 
     /// Go's `fmtE` with precision `len - 1`: `d[.ddd]e±XX`.
-    fn write_exponential(&self, out: &mut Vec<u8>) {
+    fn write_exponential(&self, out: &mut impl Sink) {
         out.push(self.digits[0]);
         if self.len > 1 {
             out.push(b'.');
@@ -387,18 +455,23 @@ impl Digits {
         if exponent < 10 {
             out.push(b'0');
         }
-        write_u64(out, u64::from(exponent));
+        Digits::from_integer(u64::from(exponent)).write_integer(out);
     }
 
     /// Go's `fmtF` with precision `max(len - point, 0)`: integer part (at least `0`), then the
     /// fraction if any digit lies right of the point.
-    fn write_fixed(&self, out: &mut Vec<u8>) {
+    /// The digits as they are: for integers, whose `point` equals `len`.
+    fn write_integer(&self, out: &mut impl Sink) {
+        out.extend_from_slice(&self.digits[..self.len]);
+    }
+
+    fn write_fixed(&self, out: &mut impl Sink) {
         let digits = &self.digits[..self.len];
         if self.point > 0 {
             let point = self.point as usize;
             if point >= digits.len() {
                 out.extend_from_slice(digits);
-                out.resize(out.len() + point - digits.len(), b'0');
+                out.push_zeros(point - digits.len());
             } else {
                 out.extend_from_slice(&digits[..point]);
                 out.push(b'.');
@@ -406,7 +479,7 @@ impl Digits {
             }
         } else {
             out.extend_from_slice(b"0.");
-            out.resize(out.len() + self.point.unsigned_abs() as usize, b'0');
+            out.push_zeros(self.point.unsigned_abs() as usize);
             out.extend_from_slice(digits);
         }
     }
