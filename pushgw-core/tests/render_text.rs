@@ -10,8 +10,8 @@
 
 use expect_test::{Expect, expect};
 use pushgw_core::model::{
-    Bucket, Count, Counter, Histogram, LabelPair, Metric, MetricFamily, MetricType, Quantile,
-    Summary, Value,
+    Bucket, BucketSpan, Count, Counter, Histogram, LabelPair, Metric, MetricFamily, MetricType,
+    NativeBuckets, NativeHistogram, Quantile, Summary, Value,
 };
 use pushgw_core::text;
 
@@ -204,6 +204,67 @@ fn render_family_appends_to_what_is_there() {
         text::render_family(family, &mut out);
     }
     assert_eq!(out, format!("prefix\n{GO_TEXT}").into_bytes());
+}
+
+/// Captured from the 1.5.1 binary after a protobuf `PUT /metrics/job/pb` of a native-only
+/// integer histogram and of a histogram with a present but empty HELP (its float counts are left
+/// out here: the reference prints them as 0, we print them, see
+/// `gauge_histograms_and_float_counts`).
+#[test]
+fn native_only_histograms_and_empty_help_as_the_reference_prints_them() {
+    let native = Value::Histogram(Histogram {
+        count: Count::Int(5),
+        sum: 7.0,
+        buckets: vec![],
+        created: None,
+        native: Some(NativeHistogram {
+            schema: 0,
+            zero_threshold: 1e-128,
+            zero_count: Count::Int(1),
+            positive_spans: vec![BucketSpan {
+                offset: 0,
+                length: 2,
+            }],
+            positive: NativeBuckets::Deltas(vec![2, 1]),
+            ..NativeHistogram::default()
+        }),
+    });
+    let empty_help = histogram(vec![bucket(1.0, 0)], 1.0, 0);
+    let families = [
+        family(
+            "fh",
+            Some(""),
+            MetricType::Histogram,
+            vec![pushed_to("pb", empty_help)],
+        ),
+        family(
+            "nh",
+            None,
+            MetricType::Histogram,
+            vec![pushed_to("pb", native)],
+        ),
+    ];
+    assert_eq!(
+        render(&families),
+        "# HELP fh \n\
+         # TYPE fh histogram\n\
+         fh_bucket{instance=\"\",job=\"pb\",le=\"1\"} 0\n\
+         fh_bucket{instance=\"\",job=\"pb\",le=\"+Inf\"} 0\n\
+         fh_sum{instance=\"\",job=\"pb\"} 1\n\
+         fh_count{instance=\"\",job=\"pb\"} 0\n\
+         # TYPE nh histogram\n\
+         nh_bucket{instance=\"\",job=\"pb\",le=\"+Inf\"} 5\n\
+         nh_sum{instance=\"\",job=\"pb\"} 7\n\
+         nh_count{instance=\"\",job=\"pb\"} 5\n"
+    );
+}
+
+fn pushed_to(job: &str, value: Value) -> Metric {
+    Metric {
+        labels: vec![LabelPair::new("instance", ""), LabelPair::new("job", job)],
+        value,
+        timestamp_ms: None,
+    }
 }
 
 #[track_caller]
