@@ -10,7 +10,7 @@
 mod error;
 pub mod line;
 mod parse;
-mod render;
+pub(crate) mod render;
 
 pub use error::{ParseError, ParseErrorKind};
 pub use parse::parse;

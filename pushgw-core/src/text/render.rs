@@ -1,14 +1,65 @@
 //! Rendering of metric families in the text format 0.0.4, byte-identical to Go's `expfmt`.
+//!
+//! The output is what `MetricFamilyToText` of prometheus/common v0.39 (the reference binary's)
+//! writes for the same families (spec §4.6): an optional `# HELP` line, a `# TYPE` line, then one
+//! line per sample with labels in the order stored, `quantile`/`le` appended last, an added
+//! `le="+Inf"` bucket when a histogram has none, and floats as [`float::write_text`] prints them.
+//! Integer counts go through `float64` as in Go, so a count of 1234567 prints as `1.234567e+06`.
+//!
+//! Where Go's encoder fails, rendering into a buffer cannot, so these cases are decided here:
+//! - A family without metrics renders nothing (Go returns "MetricFamily has no metrics" before
+//!   writing anything). The store never holds such families.
+//! - A value whose kind does not match the family type (possible only from protobuf) is rendered
+//!   as what it is, under the family's TYPE line: a gauge value in a counter family is one plain
+//!   sample line, a histogram value anywhere gets `_bucket`/`_sum`/`_count` lines. Go stops with
+//!   "expected counter in metric ..." mid-stream; the store's consistency check rejects such pushes
+//!   before they are ever rendered, as the reference does.
+//! - Float counts of float histograms print as floats (prometheus/common v0.39 ignores them and
+//!   prints the integer count, usually 0; newer versions print them, spec §4.6).
+//!
+//! Names are written as they are: the store only holds validated names.
+//!
+//! The renderer is written for throughput (see `benches/formats.rs`): nothing is allocated per
+//! sample; label values are scanned a word at a time (with `memchr` when long) and copied as they
+//! are unless they need escaping; a metric's escaped labels, and a histogram's
+//! `name_bucket{labels,le="` prefix, are written once and then copied from earlier in `out`; and
+//! the `le`/`quantile` texts of a family are formatted once and copied for every further metric
+//! with the same bounds.
 
-use crate::model::MetricFamily;
+use std::ops::Range;
+
+use memchr::{memchr2, memchr3};
+
+use crate::float;
+use crate::model::{Count, Histogram, LabelPair, Metric, MetricFamily, Summary, Value};
 
 /// Appends the text rendering of `families` to `out`, in the given order.
 ///
 /// ```
-/// let families = pushgw_core::text::parse(b"some_metric 3.14\n").unwrap();
+/// use pushgw_core::model::{LabelPair, Metric, MetricFamily, MetricType, Value};
+///
+/// let family = MetricFamily {
+///     name: "some_metric".into(),
+///     help: Some("Just an example.".into()),
+///     metric_type: MetricType::Gauge,
+///     unit: None,
+///     metrics: vec![Metric {
+///         labels: vec![LabelPair::new("job", "batch")],
+///         value: Value::Gauge(1e6),
+///         timestamp_ms: None,
+///     }],
+/// };
 /// let mut out = Vec::new();
-/// pushgw_core::text::render(&families, &mut out);
-/// assert_eq!(out, b"some_metric 3.14\n");
+/// pushgw_core::text::render(&[family], &mut out);
+/// let text = String::from_utf8(out).unwrap();
+/// assert_eq!(
+///     text.lines().collect::<Vec<_>>(),
+///     [
+///         "# HELP some_metric Just an example.",
+///         "# TYPE some_metric gauge",
+///         "some_metric{job=\"batch\"} 1e+06",
+///     ]
+/// );
 /// ```
 pub fn render(families: &[MetricFamily], out: &mut Vec<u8>) {
     for family in families {
@@ -16,8 +67,429 @@ pub fn render(families: &[MetricFamily], out: &mut Vec<u8>) {
     }
 }
 
-/// Appends the text rendering of one family to `out`.
+/// Appends the text rendering of one family to `out`; a family without metrics adds nothing.
+///
+/// ```
+/// use pushgw_core::model::{Histogram, Bucket, Count, Metric, MetricFamily, MetricType, Value};
+///
+/// let family = MetricFamily {
+///     name: "h".into(),
+///     help: None,
+///     metric_type: MetricType::Histogram,
+///     unit: None,
+///     metrics: vec![Metric {
+///         labels: vec![],
+///         value: Value::Histogram(Histogram {
+///             count: Count::Int(2),
+///             sum: 3.0,
+///             buckets: vec![Bucket { upper_bound: 1.0, cumulative_count: Count::Int(1), exemplar: None }],
+///             ..Histogram::default()
+///         }),
+///         timestamp_ms: None,
+///     }],
+/// };
+/// let mut out = Vec::new();
+/// pushgw_core::text::render_family(&family, &mut out);
+/// let text = String::from_utf8(out).unwrap();
+/// assert_eq!(
+///     text.lines().collect::<Vec<_>>(),
+///     [
+///         "# TYPE h histogram",
+///         "h_bucket{le=\"1\"} 1",
+///         "h_bucket{le=\"+Inf\"} 2",
+///         "h_sum 3",
+///         "h_count 2",
+///     ]
+/// );
+/// ```
 pub fn render_family(family: &MetricFamily, out: &mut Vec<u8>) {
-    let _ = (family, out);
-    todo!("text renderer")
+    if family.metrics.is_empty() {
+        return;
+    }
+    let name = family.name.as_bytes();
+    if let Some(help) = &family.help {
+        out.extend_from_slice(b"# HELP ");
+        out.extend_from_slice(name);
+        out.push(b' ');
+        write_escaped_help(out, help);
+        out.push(b'\n');
+    }
+    out.extend_from_slice(b"# TYPE ");
+    out.extend_from_slice(name);
+    out.push(b' ');
+    out.extend_from_slice(family.metric_type.text_name().as_bytes());
+    out.push(b'\n');
+
+    let mut bounds = BoundCache::default();
+    for metric in &family.metrics {
+        match &metric.value {
+            Value::Counter(counter) => write_simple(out, name, metric, counter.value),
+            Value::Gauge(value) | Value::Untyped(value) => write_simple(out, name, metric, *value),
+            Value::Summary(summary) => write_summary(out, name, metric, summary, &mut bounds),
+            Value::Histogram(histogram) => {
+                write_histogram(out, name, metric, histogram, &mut bounds);
+            }
+        }
+    }
+}
+
+/// One line: `name{labels} value [timestamp]`.
+fn write_simple(out: &mut Vec<u8>, name: &[u8], metric: &Metric, value: f64) {
+    out.extend_from_slice(name);
+    if !metric.labels.is_empty() {
+        write_label_pairs(out, &metric.labels);
+        out.push(b'}');
+    }
+    out.push(b' ');
+    float::write_text(out, value);
+    write_end(out, metric.timestamp_ms);
+}
+
+fn write_summary(
+    out: &mut Vec<u8>,
+    name: &[u8],
+    metric: &Metric,
+    summary: &Summary,
+    bounds: &mut BoundCache,
+) {
+    let mut labels = LabelBlock::default();
+    for (position, quantile) in summary.quantiles.iter().enumerate() {
+        out.extend_from_slice(name);
+        labels.write_open(out, &metric.labels);
+        out.extend_from_slice(b"quantile=\"");
+        bounds.write(out, position, quantile.quantile, float::write_text);
+        out.extend_from_slice(b"\"} ");
+        float::write_text(out, quantile.value);
+        write_end(out, metric.timestamp_ms);
+    }
+    write_suffixed(out, name, b"_sum", metric, &mut labels);
+    float::write_text(out, summary.sum);
+    write_end(out, metric.timestamp_ms);
+    write_suffixed(out, name, b"_count", metric, &mut labels);
+    write_count(out, Count::Int(summary.count));
+    write_end(out, metric.timestamp_ms);
+}
+
+fn write_histogram(
+    out: &mut Vec<u8>,
+    name: &[u8],
+    metric: &Metric,
+    histogram: &Histogram,
+    bounds: &mut BoundCache,
+) {
+    let mut labels = LabelBlock::default();
+    let mut bucket_prefix = None;
+    let mut infinity_seen = false;
+    for (position, bucket) in histogram.buckets.iter().enumerate() {
+        infinity_seen |= bucket.upper_bound == f64::INFINITY;
+        let line = BucketLine {
+            name,
+            metric,
+            position,
+            upper_bound: bucket.upper_bound,
+            count: bucket.cumulative_count,
+        };
+        line.write(out, &mut labels, &mut bucket_prefix, bounds);
+    }
+    // Go adds the `+Inf` bucket, holding the total count, only when no bucket has that bound;
+    // a native-only histogram therefore shows just this bucket (spec §4.6).
+    if !infinity_seen {
+        let line = BucketLine {
+            name,
+            metric,
+            position: histogram.buckets.len(),
+            upper_bound: f64::INFINITY,
+            count: histogram.count,
+        };
+        line.write(out, &mut labels, &mut bucket_prefix, bounds);
+    }
+    write_suffixed(out, name, b"_sum", metric, &mut labels);
+    float::write_text(out, histogram.sum);
+    write_end(out, metric.timestamp_ms);
+    write_suffixed(out, name, b"_count", metric, &mut labels);
+    write_count(out, histogram.count);
+    write_end(out, metric.timestamp_ms);
+}
+
+/// One `name_bucket{labels,le="bound"} count` line.
+struct BucketLine<'a> {
+    name: &'a [u8],
+    metric: &'a Metric,
+    /// The bucket's index within the histogram, the key into the [`BoundCache`].
+    position: usize,
+    upper_bound: f64,
+    count: Count,
+}
+
+impl BucketLine<'_> {
+    /// Writes the line; `prefix` remembers where `name_bucket{labels,le="` was first written,
+    /// since it is the same on every bucket line of the metric and copying beats re-escaping.
+    fn write(
+        &self,
+        out: &mut Vec<u8>,
+        labels: &mut LabelBlock,
+        prefix: &mut Option<Range<usize>>,
+        bounds: &mut BoundCache,
+    ) {
+        match prefix {
+            Some(range) => out.extend_from_within(range.clone()),
+            None => {
+                let start = out.len();
+                out.extend_from_slice(self.name);
+                out.extend_from_slice(b"_bucket");
+                labels.write_open(out, &self.metric.labels);
+                out.extend_from_slice(b"le=\"");
+                *prefix = Some(start..out.len());
+            }
+        }
+        bounds.write(out, self.position, self.upper_bound, float::write_text);
+        out.extend_from_slice(b"\"} ");
+        write_count(out, self.count);
+        write_end(out, self.metric.timestamp_ms);
+    }
+}
+
+/// Where the formatted `le` bounds (or `quantile` ranks) of a family were first written in `out`,
+/// by position. Every histogram of a family usually has the same bounds, so after the first
+/// metric the bound text is copied instead of formatted again; a bound that differs from the
+/// cached one at its position is formatted and cached in its place.
+#[derive(Default)]
+pub(crate) struct BoundCache {
+    entries: [Option<CachedBound>; 32],
+}
+
+#[derive(Clone)]
+struct CachedBound {
+    bits: u64,
+    text: Range<usize>,
+}
+
+impl BoundCache {
+    /// Writes `bound`, formatted by `format`, for the bucket or quantile at `position`. One
+    /// cache serves one family and one `format`.
+    #[inline]
+    pub(crate) fn write(
+        &mut self,
+        out: &mut Vec<u8>,
+        position: usize,
+        bound: f64,
+        format: fn(&mut Vec<u8>, f64),
+    ) {
+        let Some(entry) = self.entries.get_mut(position) else {
+            format(out, bound);
+            return;
+        };
+        match entry {
+            Some(cached) if cached.bits == bound.to_bits() => {
+                out.extend_from_within(cached.text.clone());
+            }
+            _ => {
+                let start = out.len();
+                format(out, bound);
+                *entry = Some(CachedBound {
+                    bits: bound.to_bits(),
+                    text: start..out.len(),
+                });
+            }
+        }
+    }
+}
+
+/// `name_suffix{labels} ` for the `_sum` and `_count` lines.
+fn write_suffixed(
+    out: &mut Vec<u8>,
+    name: &[u8],
+    suffix: &[u8],
+    metric: &Metric,
+    labels: &mut LabelBlock,
+) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(suffix);
+    labels.write_closed(out, &metric.labels);
+    out.push(b' ');
+}
+
+/// A count as Go prints it: converted to `float64` first.
+#[inline]
+fn write_count(out: &mut Vec<u8>, count: Count) {
+    match count {
+        // Below 10^6 the float layout is the plain integer; skip the conversion.
+        Count::Int(n) if n < 1_000_000 => float::write_u64(out, n),
+        Count::Int(n) => float::write_text(out, n as f64),
+        Count::Float(f) => float::write_text(out, f),
+    }
+}
+
+/// An optional ` timestamp`, then the newline.
+#[inline]
+fn write_end(out: &mut Vec<u8>, timestamp_ms: Option<i64>) {
+    if let Some(timestamp) = timestamp_ms {
+        out.push(b' ');
+        float::write_i64(out, timestamp);
+    }
+    out.push(b'\n');
+}
+
+/// The escaped label pairs of one metric, `{a="x",b="y"`, written once and then copied from where
+/// they were first written in `out` (a summary or histogram repeats them on every line).
+#[derive(Default)]
+pub(crate) struct LabelBlock {
+    written: Option<Range<usize>>,
+}
+
+impl LabelBlock {
+    /// Writes the block followed by the separator for one more label: `{a="x",` or just `{`.
+    pub(crate) fn write_open(&mut self, out: &mut Vec<u8>, labels: &[LabelPair]) {
+        if labels.is_empty() {
+            out.push(b'{');
+        } else {
+            self.write(out, labels);
+            out.push(b',');
+        }
+    }
+
+    /// Writes the block closed, `{a="x"}`, or nothing if there are no labels.
+    pub(crate) fn write_closed(&mut self, out: &mut Vec<u8>, labels: &[LabelPair]) {
+        if !labels.is_empty() {
+            self.write(out, labels);
+            out.push(b'}');
+        }
+    }
+
+    fn write(&mut self, out: &mut Vec<u8>, labels: &[LabelPair]) {
+        match &self.written {
+            Some(range) => out.extend_from_within(range.clone()),
+            None => {
+                let start = out.len();
+                write_label_pairs(out, labels);
+                self.written = Some(start..out.len());
+            }
+        }
+    }
+}
+
+/// `{a="x",b="y"` (no closing brace) for a non-empty label list.
+pub(crate) fn write_label_pairs(out: &mut Vec<u8>, labels: &[LabelPair]) {
+    let mut separator = b'{';
+    for pair in labels {
+        out.push(separator);
+        out.extend_from_slice(pair.name.as_bytes());
+        out.extend_from_slice(b"=\"");
+        write_escaped_label_value(out, &pair.value);
+        out.push(b'"');
+        separator = b',';
+    }
+}
+
+/// Label values escape `\`, `"` and newline (Go's `quotedEscaper`).
+#[inline]
+pub(crate) fn write_escaped_label_value(out: &mut Vec<u8>, value: &str) {
+    let bytes = value.as_bytes();
+    // Most label values are short; a word-at-a-time scan beats memchr's setup below its vector
+    // width.
+    let first = if bytes.len() < 32 {
+        first_to_escape(bytes)
+    } else {
+        memchr3(b'\\', b'"', b'\n', bytes)
+    };
+    match first {
+        None => out.extend_from_slice(bytes),
+        Some(first) => write_escaped_from(out, bytes, first),
+    }
+}
+
+/// The position of the first `\\`, `"` or newline, eight bytes at a time: a byte of `x` equals
+/// `c` iff the same byte of `x ^ c*0x01..01` is zero, and `(y - 0x01..01) & !y & 0x80..80` is
+/// non-zero iff `y` has a zero byte.
+#[inline]
+fn first_to_escape(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_byte = |word: u64, byte: u8| {
+        let y = word ^ (ONES * u64::from(byte));
+        y.wrapping_sub(ONES) & !y & HIGHS
+    };
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("chunks_exact yields 8 bytes"));
+        if has_byte(word, b'\\') | has_byte(word, b'"') | has_byte(word, b'\n') != 0 {
+            return chunk
+                .iter()
+                .position(|&b| NEEDS_ESCAPE[usize::from(b)])
+                .map(|position| offset + position);
+        }
+        offset += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| NEEDS_ESCAPE[usize::from(b)])
+        .map(|position| offset + position)
+}
+
+/// The bytes a label value must escape: `\`, `"` and newline.
+const NEEDS_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'\\' as usize] = true;
+    table[b'"' as usize] = true;
+    table[b'\n' as usize] = true;
+    table
+};
+
+/// HELP text escapes `\` and newline only (Go's `escaper`): a `"` stays as it is.
+fn write_escaped_help(out: &mut Vec<u8>, help: &str) {
+    let bytes = help.as_bytes();
+    match memchr2(b'\\', b'\n', bytes) {
+        None => out.extend_from_slice(bytes),
+        Some(first) => {
+            out.extend_from_slice(&bytes[..first]);
+            for &b in &bytes[first..] {
+                match b {
+                    b'\\' => out.extend_from_slice(b"\\\\"),
+                    b'\n' => out.extend_from_slice(b"\\n"),
+                    _ => out.push(b),
+                }
+            }
+        }
+    }
+}
+
+/// The slow path of label-value escaping, from the first byte that needs it.
+#[cold]
+fn write_escaped_from(out: &mut Vec<u8>, bytes: &[u8], first: usize) {
+    out.extend_from_slice(&bytes[..first]);
+    for &b in &bytes[first..] {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            _ => out.push(b),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_to_escape;
+
+    #[test]
+    fn word_scan_finds_the_first_escape_at_every_offset() {
+        for length in 0..40 {
+            for position in 0..=length {
+                for special in [b'\\', b'"', b'\n'] {
+                    let mut bytes = vec![b'a'; length];
+                    // Bytes that differ from the specials by one bit must not match.
+                    for (i, byte) in bytes.iter_mut().enumerate() {
+                        *byte = [b'a', b']', b'#', b'\x0b', 0x80 | b'"'][i % 5];
+                    }
+                    let expected = (position < length).then(|| {
+                        bytes[position] = special;
+                        position
+                    });
+                    assert_eq!(first_to_escape(&bytes), expected, "{bytes:?}");
+                }
+            }
+        }
+    }
 }
