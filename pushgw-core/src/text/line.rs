@@ -1,1 +1,619 @@
 //! The nom grammar of one text-format line, producing a borrowed [`Line`].
+//!
+//! It follows prometheus/common's `TextParser` (v0.39) byte for byte: the same separators (only
+//! blanks and tabs), the same escapes, the same notion of where a line ends, and the same first
+//! error for a bad line (spec §3.3). It knows nothing of families: which label is `quantile` or
+//! `le`, duplicate label names and second HELP/TYPE lines depend on earlier lines and are checked
+//! by [`crate::text::parse`], which is why a [`LineError`] says how far the line got.
+//!
+//! A line is given with its terminating `\n`. Only the last line of an input may lack it, and
+//! there, as in the reference, running out of bytes anywhere but after leading blanks is an
+//! [`ParseErrorKind::UnexpectedEof`].
+//!
+//! ```
+//! use pushgw_core::text::line::{self, Line, Sample};
+//!
+//! let mut labels = Vec::new();
+//! let parsed = line::parse(b"http_requests_total{code=\"200\"} 1027\n", &mut labels).unwrap();
+//! assert_eq!(
+//!     parsed,
+//!     Line::Sample(Sample { name: "http_requests_total", value: 1027.0, timestamp_ms: None })
+//! );
+//! assert_eq!((labels[0].name, &*labels[0].value), ("code", "200"));
+//! ```
+
+use std::borrow::Cow;
+
+use nom::Parser;
+use nom::bytes::complete::{take_till, take_while};
+
+use super::ParseErrorKind;
+use crate::model::MetricType;
+
+/// One line of the text format, borrowing from the input.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Line<'a> {
+    /// An empty line or one of blanks only.
+    Blank,
+    /// A comment that is not a HELP or TYPE line, including `# HELP` and `# TYPE` lines without a
+    /// metric name or with nothing after the metric name.
+    Comment,
+    /// A `# HELP name text` line.
+    Help {
+        /// The metric name.
+        name: &'a str,
+        /// The unescaped text; `None` when only blanks follow the name, which the reference
+        /// treats as no HELP line at all (but still registers the family).
+        text: Option<Cow<'a, str>>,
+    },
+    /// A `# TYPE name type` line.
+    Type {
+        /// The metric name.
+        name: &'a str,
+        /// The type; `None` when only blanks follow the name (the family is registered, its type
+        /// stays open).
+        metric_type: Option<MetricType>,
+    },
+    /// A sample: `name{labels} value [timestamp]`. Its labels are in the vector passed to
+    /// [`parse`].
+    Sample(Sample<'a>),
+}
+
+/// A sample line without its labels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample<'a> {
+    /// The metric name as written, e.g. `rpc_duration_seconds_count`.
+    pub name: &'a str,
+    /// The value.
+    pub value: f64,
+    /// The timestamp in milliseconds, if the line has one.
+    pub timestamp_ms: Option<i64>,
+}
+
+/// One label of a sample line, its value unescaped (borrowed unless it contained escapes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label<'a> {
+    /// The label name.
+    pub name: &'a str,
+    /// The label value.
+    pub value: Cow<'a, str>,
+}
+
+/// Why a line failed, and how far it got before failing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineError<'a> {
+    /// The error as the reference reports it, if nothing that depends on earlier lines fails first.
+    ///
+    /// [`ParseErrorKind::InvalidLabelName`] carries an empty metric name: the name of the family a
+    /// sample belongs to depends on earlier lines.
+    pub kind: ParseErrorKind,
+    /// What the line had established when it failed.
+    pub partial: Partial<'a>,
+}
+
+/// What a failed line had established before its error, for the checks that the reference runs
+/// before reaching the error and that depend on earlier lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Partial<'a> {
+    /// Nothing that matters.
+    Nothing,
+    /// A HELP line with this metric name failed in its text: the check for a second HELP line
+    /// comes first.
+    Help(&'a str),
+    /// A TYPE line with this metric name failed in its type: the check for a second TYPE line
+    /// comes first.
+    Type(&'a str),
+    /// A sample line with this metric name failed after it. The labels passed to [`parse`] hold
+    /// the labels read completely before the error; `pending_label` is the name of a label whose
+    /// `=` was read but not its value (its duplicate check comes first).
+    Sample {
+        /// The metric name as written.
+        name: &'a str,
+        /// A label name followed by `=` whose value failed.
+        pending_label: Option<&'a str>,
+    },
+}
+
+impl LineError<'_> {
+    fn new(kind: ParseErrorKind) -> Self {
+        LineError {
+            kind,
+            partial: Partial::Nothing,
+        }
+    }
+}
+
+impl<'a> nom::error::ParseError<&'a [u8]> for LineError<'a> {
+    /// The only generic failure of the nom parsers this grammar uses is running out of input.
+    fn from_error_kind(_input: &'a [u8], _kind: nom::error::ErrorKind) -> Self {
+        LineError::new(ParseErrorKind::UnexpectedEof)
+    }
+
+    fn append(_input: &'a [u8], _kind: nom::error::ErrorKind, other: Self) -> Self {
+        other
+    }
+}
+
+/// The crate-local result of this grammar's parsers.
+type IResult<'a, O> = nom::IResult<&'a [u8], O, LineError<'a>>;
+
+/// Parses one line, given with its terminating `\n` (only the last line of an input may lack it),
+/// clearing `labels` and filling it with the labels of a sample line.
+///
+/// ```
+/// use pushgw_core::text::ParseErrorKind;
+/// use pushgw_core::text::line::{self, Line};
+///
+/// let mut labels = Vec::new();
+/// assert_eq!(line::parse(b"  \t\n", &mut labels), Ok(Line::Blank));
+/// assert_eq!(line::parse(b"# any comment\n", &mut labels), Ok(Line::Comment));
+/// let err = line::parse(b"some_metric 3.14", &mut labels).unwrap_err();
+/// assert_eq!(err.kind, ParseErrorKind::UnexpectedEof);
+/// ```
+pub fn parse<'a>(line: &'a [u8], labels: &mut Vec<Label<'a>>) -> Result<Line<'a>, LineError<'a>> {
+    labels.clear();
+    match any_line(line, labels) {
+        Ok((_, line)) => Ok(line),
+        Err(nom::Err::Error(err) | nom::Err::Failure(err)) => Err(err),
+        Err(nom::Err::Incomplete(_)) => Err(LineError::new(ParseErrorKind::UnexpectedEof)),
+    }
+}
+
+fn any_line<'a>(input: &'a [u8], labels: &mut Vec<Label<'a>>) -> IResult<'a, Line<'a>> {
+    let (input, _) = blanks(input)?;
+    match input.first() {
+        // The end of the input after blanks is the one place where it is no error.
+        None | Some(b'\n') => Ok((input, Line::Blank)),
+        Some(b'#') => comment(&input[1..]),
+        Some(_) => sample(input, labels),
+    }
+}
+
+/// The keyword of a comment that the reference interprets.
+#[derive(Clone, Copy)]
+enum Keyword {
+    Help,
+    Type,
+}
+
+/// Everything after the `#` of a comment line.
+fn comment(input: &[u8]) -> IResult<'_, Line<'_>> {
+    let (input, _) = blanks(input)?;
+    if peek(input)? == b'\n' {
+        return Ok((input, Line::Comment));
+    }
+    let (input, keyword) = token(input)?;
+    if peek(input)? == b'\n' {
+        return Ok((input, Line::Comment));
+    }
+    let keyword = match keyword {
+        b"HELP" => Keyword::Help,
+        b"TYPE" => Keyword::Type,
+        // Any other comment may hold any bytes, up to the end of the line.
+        _ => return until_newline(input).map(|(input, _)| (input, Line::Comment)),
+    };
+    let (input, _) = blanks(input)?;
+    peek(input)?;
+    let (input, name) = metric_name(input)?;
+    match peek(input)? {
+        b'\n' => return Ok((input, Line::Comment)),
+        b' ' | b'\t' => {}
+        _ => return fail(ParseErrorKind::InvalidMetricNameInComment),
+    }
+    let (input, _) = blanks(input)?;
+    let empty = peek(input)? == b'\n';
+    match keyword {
+        Keyword::Help if empty => Ok((input, Line::Help { name, text: None })),
+        Keyword::Type if empty => Ok((
+            input,
+            Line::Type {
+                name,
+                metric_type: None,
+            },
+        )),
+        Keyword::Help => help_text
+            .map(|text| Line::Help {
+                name,
+                text: Some(text),
+            })
+            .parse(input)
+            .map_err(|err| with_partial(err, Partial::Help(name))),
+        Keyword::Type => type_name
+            .map(|metric_type| Line::Type {
+                name,
+                metric_type: Some(metric_type),
+            })
+            .parse(input)
+            .map_err(|err| with_partial(err, Partial::Type(name))),
+    }
+}
+
+/// The rest of a HELP line, unescaping `\\` and `\n` (the reference's version knows no `\"`).
+fn help_text(input: &[u8]) -> IResult<'_, Cow<'_, str>> {
+    let mut text: Cow<'_, [u8]> = Cow::Borrowed(&[]);
+    let mut rest = input;
+    loop {
+        let Some(at) = memchr::memchr2(b'\\', b'\n', rest) else {
+            return fail(ParseErrorKind::UnexpectedEof);
+        };
+        append(&mut text, &rest[..at]);
+        if rest[at] == b'\n' {
+            rest = &rest[at..];
+            break;
+        }
+        let unescaped = match rest.get(at + 1) {
+            None => return fail(ParseErrorKind::UnexpectedEof),
+            Some(b'\\') => b'\\',
+            Some(b'n') => b'\n',
+            Some(&found) => return fail(ParseErrorKind::InvalidEscape { found }),
+        };
+        text.to_mut().push(unescaped);
+        rest = &rest[at + 2..];
+    }
+    match utf8(text) {
+        Ok(text) => Ok((rest, text)),
+        Err(text) => fail(ParseErrorKind::InvalidHelpText { text }),
+    }
+}
+
+/// The rest of a TYPE line, all of it (trailing blanks included) naming the type.
+fn type_name(input: &[u8]) -> IResult<'_, MetricType> {
+    let (rest, token) = until_newline(input)?;
+    let token = without_backslashes(token);
+    match metric_type(&token) {
+        Some(metric_type) => Ok((rest, metric_type)),
+        None => fail(ParseErrorKind::UnknownType {
+            token: token.into_owned(),
+        }),
+    }
+}
+
+/// The reference reads the rest of a TYPE line and the rest of a sample line after its timestamp
+/// with the routine that unescapes HELP texts, escapes turned off, which still drops every
+/// backslash: `# TYPE a coun\ter` declares a counter.
+fn without_backslashes(bytes: &[u8]) -> Cow<'_, [u8]> {
+    if memchr::memchr(b'\\', bytes).is_none() {
+        return Cow::Borrowed(bytes);
+    }
+    Cow::Owned(bytes.iter().copied().filter(|&b| b != b'\\').collect())
+}
+
+/// The type named by a TYPE line, compared as the reference does: after Go's `strings.ToUpper`,
+/// against the names of `metrics.proto`'s enum.
+///
+/// Go's simple case mapping turns `ı` (U+0131) into `I` and `ſ` (U+017F) into `S`, and nothing
+/// else outside ASCII into ASCII, so `ſummary` is a summary; Rust's `to_uppercase` would also turn
+/// ligatures into several letters, so the mapping is spelled out.
+///
+/// `GAUGE_HISTOGRAM`, which that enum also has, is deliberately unknown: the reference parses its
+/// samples into metrics without values, and a family of that type then breaks every scrape of
+/// the reference ("unknown metric type GAUGE_HISTOGRAM"). The text format 0.0.4 has no such type.
+fn metric_type(token: &[u8]) -> Option<MetricType> {
+    const TYPES: [(&str, MetricType); 5] = [
+        ("COUNTER", MetricType::Counter),
+        ("GAUGE", MetricType::Gauge),
+        ("SUMMARY", MetricType::Summary),
+        ("UNTYPED", MetricType::Untyped),
+        ("HISTOGRAM", MetricType::Histogram),
+    ];
+    let token = std::str::from_utf8(token).ok()?;
+    let upper = token.chars().map(|c| match c {
+        'ı' => 'I',
+        'ſ' => 'S',
+        c => c.to_ascii_uppercase(),
+    });
+    TYPES
+        .iter()
+        .find(|(name, _)| upper.clone().eq(name.chars()))
+        .map(|&(_, metric_type)| metric_type)
+}
+
+/// A sample line, from its first non-blank byte.
+fn sample<'a>(input: &'a [u8], labels: &mut Vec<Label<'a>>) -> IResult<'a, Line<'a>> {
+    let (input, name) = metric_name(input)?;
+    if name.is_empty() {
+        return fail(ParseErrorKind::InvalidMetricName);
+    }
+    sample_after_name(input, name, labels).map_err(|err| {
+        with_partial(
+            err,
+            Partial::Sample {
+                name,
+                pending_label: None,
+            },
+        )
+    })
+}
+
+fn sample_after_name<'a>(
+    input: &'a [u8],
+    name: &'a str,
+    labels: &mut Vec<Label<'a>>,
+) -> IResult<'a, Line<'a>> {
+    let (mut input, _) = blanks(input)?;
+    if peek(input)? == b'{' {
+        (input, ()) = label_set(&input[1..], labels)?;
+    }
+    let (input, value_token) = token(input)?;
+    let Some(value) = parse_float(value_token) else {
+        return fail(ParseErrorKind::InvalidValue {
+            token: value_token.to_vec(),
+        });
+    };
+    let sample = |timestamp_ms| {
+        Line::Sample(Sample {
+            name,
+            value,
+            timestamp_ms,
+        })
+    };
+    if input[0] == b'\n' {
+        return Ok((input, sample(None)));
+    }
+    let (input, _) = blanks(input)?;
+    peek(input)?;
+    let (input, timestamp_token) = token(input)?;
+    let Some(timestamp_ms) = parse_timestamp(timestamp_token) else {
+        return fail(ParseErrorKind::InvalidTimestamp {
+            token: timestamp_token.to_vec(),
+        });
+    };
+    // The reference reads the rest of the line from the byte that ended the timestamp, so even
+    // a trailing blank is spurious.
+    let (input, rest) = until_newline(input)?;
+    if !rest.is_empty() {
+        return fail(ParseErrorKind::SpuriousAfterTimestamp {
+            rest: without_backslashes(rest).into_owned(),
+        });
+    }
+    Ok((input, sample(Some(timestamp_ms))))
+}
+
+/// The labels after `{`, up to the blanks after `}`.
+fn label_set<'a>(mut input: &'a [u8], labels: &mut Vec<Label<'a>>) -> IResult<'a, ()> {
+    loop {
+        let (rest, _) = blanks(input)?;
+        if peek(rest)? == b'}' {
+            return end_of_label_set(rest);
+        }
+        let (rest, name) = label_name(rest)?;
+        if name.is_empty() {
+            return fail(ParseErrorKind::InvalidLabelName {
+                metric: String::new(),
+            });
+        }
+        if name == "__name__" {
+            return fail(ParseErrorKind::ReservedLabelName);
+        }
+        let (rest, _) = blanks(rest)?;
+        match peek(rest)? {
+            b'=' => {}
+            found => return fail(ParseErrorKind::ExpectedEquals { found }),
+        }
+        let (rest, value) = label_value(&rest[1..]).map_err(|err| {
+            with_partial(
+                err,
+                Partial::Sample {
+                    name: "",
+                    pending_label: Some(name),
+                },
+            )
+        })?;
+        // The label is complete: checks on it that depend on the family come before any error
+        // further on.
+        labels.push(Label { name, value });
+        let (rest, _) = blanks(rest)?;
+        match peek(rest)? {
+            b',' => input = &rest[1..],
+            b'}' => return end_of_label_set(rest),
+            _ => {
+                let value = labels.last().map(|label| label.value.to_string());
+                return fail(ParseErrorKind::UnexpectedEndOfLabelValue {
+                    value: value.unwrap_or_default(),
+                });
+            }
+        }
+    }
+}
+
+/// From the `}` of a label set to the byte that starts the value.
+fn end_of_label_set(input: &[u8]) -> IResult<'_, ()> {
+    let (input, _) = blanks(&input[1..])?;
+    peek(input)?;
+    Ok((input, ()))
+}
+
+/// A label value from the blanks after `=`, up to and including its closing `"`.
+fn label_value(input: &[u8]) -> IResult<'_, Cow<'_, str>> {
+    let (input, _) = blanks(input)?;
+    match peek(input)? {
+        b'"' => {}
+        found => return fail(ParseErrorKind::ExpectedQuote { found }),
+    }
+    let mut value: Cow<'_, [u8]> = Cow::Borrowed(&[]);
+    let mut rest = &input[1..];
+    loop {
+        let Some(at) = memchr::memchr3(b'"', b'\\', b'\n', rest) else {
+            return fail(ParseErrorKind::UnexpectedEof);
+        };
+        append(&mut value, &rest[..at]);
+        match rest[at] {
+            b'"' => {
+                rest = &rest[at + 1..];
+                break;
+            }
+            b'\n' => {
+                return fail(ParseErrorKind::UnescapedNewline {
+                    value: value.into_owned(),
+                });
+            }
+            _ => {}
+        }
+        let unescaped = match rest.get(at + 1) {
+            None => return fail(ParseErrorKind::UnexpectedEof),
+            Some(b'\\') => b'\\',
+            Some(b'"') => b'"',
+            Some(b'n') => b'\n',
+            Some(&found) => return fail(ParseErrorKind::InvalidEscape { found }),
+        };
+        value.to_mut().push(unescaped);
+        rest = &rest[at + 2..];
+    }
+    match utf8(value) {
+        Ok(value) => Ok((rest, value)),
+        Err(value) => fail(ParseErrorKind::InvalidLabelValue { value }),
+    }
+}
+
+/// Parses a float as the reference does: Go's `strconv.ParseFloat`, minus anything with `p`, `P`
+/// or `_` (hex floats and digit separators).
+///
+/// Go takes what Rust takes (`1e3`, `.5`, `5.`, `+Inf`, `inf`, `Infinity`, `nan` in any case),
+/// except a signed NaN and a finite number too large for an `f64`, which Rust reads as infinity.
+pub(crate) fn parse_float(token: &[u8]) -> Option<f64> {
+    if let Some(value) = parse_small_integer(token) {
+        return Some(value);
+    }
+    if token.iter().any(|b| matches!(b, b'p' | b'P' | b'_')) {
+        return None;
+    }
+    let text = std::str::from_utf8(token).ok()?;
+    let value: f64 = text.parse().ok()?;
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let signed = unsigned.len() != text.len();
+    let spelled_inf = unsigned.starts_with(['i', 'I']);
+    if (value.is_nan() && signed) || (value.is_infinite() && !spelled_inf) {
+        return None;
+    }
+    Some(value)
+}
+
+/// The common case of a value, an unsigned integer of at most 15 digits, without the general float
+/// parser. Every such integer is exactly representable.
+fn parse_small_integer(token: &[u8]) -> Option<f64> {
+    if token.is_empty() || token.len() > 15 {
+        return None;
+    }
+    let mut value: u64 = 0;
+    for &b in token {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10 + u64::from(b - b'0');
+    }
+    #[allow(clippy::cast_precision_loss, reason = "at most 15 digits, below 2^53")]
+    Some(value as f64)
+}
+
+/// Parses a timestamp as Go's `strconv.ParseInt(s, 10, 64)` does: an optional sign and decimal
+/// digits, in range.
+fn parse_timestamp(token: &[u8]) -> Option<i64> {
+    std::str::from_utf8(token).ok()?.parse().ok()
+}
+
+/// A metric name, `[a-zA-Z_:][a-zA-Z0-9_:]*`, possibly empty. The input must not be empty.
+fn metric_name(input: &[u8]) -> IResult<'_, &str> {
+    name(
+        input,
+        |b| b.is_ascii_alphabetic() || b == b'_' || b == b':',
+        |b| b.is_ascii_alphanumeric() || b == b'_' || b == b':',
+    )
+}
+
+/// A label name, `[a-zA-Z_][a-zA-Z0-9_]*`, possibly empty. The input must not be empty.
+fn label_name(input: &[u8]) -> IResult<'_, &str> {
+    name(
+        input,
+        |b| b.is_ascii_alphabetic() || b == b'_',
+        |b| b.is_ascii_alphanumeric() || b == b'_',
+    )
+}
+
+/// A name: empty if the first byte cannot start one, else all the bytes that continue it, which
+/// must not run to the end of the input (the reference reads the byte after a name).
+fn name(input: &[u8], start: fn(u8) -> bool, continues: fn(u8) -> bool) -> IResult<'_, &str> {
+    if !input.first().is_some_and(|&b| start(b)) {
+        return Ok((input, ""));
+    }
+    let (rest, name) = take_while(continues).parse(input)?;
+    peek(rest)?;
+    let name = std::str::from_utf8(name).expect("name bytes are ASCII");
+    Ok((rest, name))
+}
+
+/// Bytes up to a blank, a tab or a newline, which must come before the end of the input.
+fn token(input: &[u8]) -> IResult<'_, &[u8]> {
+    let (rest, token) = take_till(|b| b == b' ' || b == b'\t' || b == b'\n').parse(input)?;
+    peek(rest)?;
+    Ok((rest, token))
+}
+
+/// Bytes up to the newline, which must come before the end of the input.
+fn until_newline(input: &[u8]) -> IResult<'_, &[u8]> {
+    match memchr::memchr(b'\n', input) {
+        Some(at) => Ok((&input[at..], &input[..at])),
+        None => fail(ParseErrorKind::UnexpectedEof),
+    }
+}
+
+/// Blanks and tabs, the only separators of the format.
+fn blanks(input: &[u8]) -> IResult<'_, &[u8]> {
+    take_while(|b| b == b' ' || b == b'\t').parse(input)
+}
+
+/// The next byte, without consuming it. The reference reads one byte ahead wherever this is
+/// called, so the end of the input there is an error.
+fn peek(input: &[u8]) -> Result<u8, nom::Err<LineError<'_>>> {
+    match input.first() {
+        Some(&b) => Ok(b),
+        None => Err(nom::Err::Failure(LineError::new(
+            ParseErrorKind::UnexpectedEof,
+        ))),
+    }
+}
+
+fn fail<'a, O>(kind: ParseErrorKind) -> IResult<'a, O> {
+    Err(nom::Err::Failure(LineError::new(kind)))
+}
+
+/// Records how far the line got, keeping the innermost (most precise) record: a pending label's
+/// name set deeper in survives the metric name set further out.
+fn with_partial<'a>(err: nom::Err<LineError<'a>>, outer: Partial<'a>) -> nom::Err<LineError<'a>> {
+    err.map(|mut err| {
+        err.partial = match (err.partial, outer) {
+            (Partial::Nothing, outer) => outer,
+            (
+                Partial::Sample {
+                    pending_label: Some(label),
+                    ..
+                },
+                Partial::Sample { name, .. },
+            ) => Partial::Sample {
+                name,
+                pending_label: Some(label),
+            },
+            (inner, _) => inner,
+        };
+        err
+    })
+}
+
+/// Appends `bytes` to `buffer`, borrowing as long as nothing had to be unescaped.
+fn append<'a>(buffer: &mut Cow<'a, [u8]>, bytes: &'a [u8]) {
+    match buffer {
+        Cow::Borrowed([]) => *buffer = Cow::Borrowed(bytes),
+        _ => buffer.to_mut().extend_from_slice(bytes),
+    }
+}
+
+/// Checks UTF-8 without copying, handing back the bytes if they are not UTF-8.
+fn utf8(bytes: Cow<'_, [u8]>) -> Result<Cow<'_, str>, Vec<u8>> {
+    match bytes {
+        Cow::Borrowed(bytes) => std::str::from_utf8(bytes)
+            .map(Cow::Borrowed)
+            .map_err(|_| bytes.to_vec()),
+        Cow::Owned(bytes) => String::from_utf8(bytes)
+            .map(Cow::Owned)
+            .map_err(|err| err.into_bytes()),
+    }
+}

@@ -1,15 +1,565 @@
-//! Assembly of parsed lines into metric families.
+//! Assembly of parsed lines into metric families, as prometheus/common's `TextParser` (v0.39)
+//! assembles them (spec §3.3): families by name across non-adjacent lines, summaries and
+//! histograms from their `quantile`/`le`, `_sum`, `_count` and `_bucket` lines grouped by the
+//! remaining label set. It knows nothing of the line syntax ([`super::line`]) and nothing of the
+//! checks the store runs on a push (timestamps, duplicate series, name collisions).
 
-use super::ParseError;
-use crate::model::MetricFamily;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+
+use super::line::{self, Label, Line, LineError, Partial, Sample};
+use super::{ParseError, ParseErrorKind};
+use crate::model::{
+    Bucket, Count, Counter, Histogram, LabelPair, Metric, MetricFamily, MetricType, Quantile,
+    Summary, Value,
+};
 
 /// Parses a text-format 0.0.4 exposition into metric families, in order of first appearance.
 ///
+/// It accepts what the Go Pushgateway 1.5.1 accepts and rejects what it rejects, with the same
+/// error messages and line numbers, with three deliberate differences:
+///
+/// * A HELP text that is not UTF-8 is an error ([`ParseErrorKind::InvalidHelpText`]); the
+///   reference takes any bytes, but HELP texts are strings here.
+/// * `# TYPE name gauge_histogram` is an unknown type; the reference takes it, drops the values
+///   of the family's samples and then fails every scrape.
+/// * Histogram counts (`_count`, `_bucket`) that are not integers in `0..2^64` make the histogram
+///   a float histogram ([`Count::Float`]) instead of being converted as Go converts a float to
+///   `uint64` (`2.5` becomes `2`, `-1` becomes `2^64 - 1`).
+///
+/// What the reference does and this function does too, although it loses information: a summary
+/// `_count` is converted to an integer as Go converts it (truncated; negative, NaN and huge
+/// values become `2^63` or wrap), and samples of a summary or histogram without a `quantile` or
+/// `le` label (or with a NaN one) that are not `_sum` or `_count` are dropped, though they create
+/// the metric.
+///
+/// Families without samples (a HELP or TYPE line only) are left out. Timestamps are kept in
+/// [`Metric::timestamp_ms`]; rejecting them is the store's business.
+///
 /// ```
-/// let families = pushgw_core::text::parse(b"some_metric 3.14\n").unwrap();
-/// assert_eq!(families[0].name, "some_metric");
+/// use pushgw_core::model::{MetricType, Value};
+///
+/// let input = b"# TYPE rpc_seconds summary\n\
+///     rpc_seconds{quantile=\"0.5\"} 0.2\n\
+///     rpc_seconds_sum 8\n\
+///     rpc_seconds_count 40\n";
+/// let families = pushgw_core::text::parse(input).unwrap();
+/// assert_eq!(families[0].name, "rpc_seconds");
+/// assert_eq!(families[0].metric_type, MetricType::Summary);
+/// let Value::Summary(summary) = &families[0].metrics[0].value else { panic!() };
+/// assert_eq!((summary.count, summary.sum), (40, 8.0));
+///
+/// let err = pushgw_core::text::parse(b"some_metric 3.14").unwrap_err();
+/// assert_eq!(err.to_string(), "text format parsing error in line 1: unexpected end of input stream");
 /// ```
 pub fn parse(input: &[u8]) -> Result<Vec<MetricFamily>, ParseError> {
-    let _ = input;
-    todo!("text parser")
+    let mut assembler = Assembler::default();
+    let mut labels = Vec::new();
+    for (index, text) in lines(input).enumerate() {
+        let parsed = line::parse(text, &mut labels);
+        assembler
+            .apply(parsed, &labels)
+            .map_err(|kind| ParseError {
+                line: index + 1,
+                kind,
+            })?;
+    }
+    Ok(assembler.finish())
+}
+
+/// The lines of `input`, each with its `\n`; the last one lacks it if the input does.
+fn lines(input: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = input;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = memchr::memchr(b'\n', rest).map_or(rest.len(), |at| at + 1);
+        let (line, tail) = rest.split_at(end);
+        rest = tail;
+        Some(line)
+    })
+}
+
+/// The families so far, and how names find them.
+#[derive(Default)]
+struct Assembler<'a> {
+    /// In order of creation, empty ones included (the reference creates a family for a HELP or
+    /// TYPE line and drops it at the end if it got no samples).
+    families: Vec<FamilyState>,
+    by_name: HashMap<&'a str, usize>,
+    /// The last name resolved and what it resolved to: consecutive lines mostly share a name.
+    last: Option<(&'a str, Resolved)>,
+}
+
+struct FamilyState {
+    family: MetricFamily,
+    /// Whether the type is settled, by a TYPE line or by the first sample (which makes it
+    /// untyped); a TYPE line after that is an error.
+    typed: bool,
+    /// For summaries and histograms: the metrics by a hash of their label set (in any order, as
+    /// the reference's signature), so that lines of one metric find it wherever they are.
+    series: HashMap<u64, Vec<usize>>,
+}
+
+/// The family a metric name belongs to, and what its samples mean there.
+#[derive(Clone, Copy)]
+struct Resolved {
+    family: usize,
+    role: Role,
+}
+
+/// What a sample means in its family.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// The family's own name (or a `_bucket` line of a histogram).
+    Plain,
+    /// The `_count` line of a summary or histogram.
+    Count,
+    /// The `_sum` line of a summary or histogram.
+    Sum,
+}
+
+impl<'a> Assembler<'a> {
+    fn apply(
+        &mut self,
+        parsed: Result<Line<'a>, LineError<'a>>,
+        labels: &[Label<'a>],
+    ) -> Result<(), ParseErrorKind> {
+        match parsed {
+            Ok(Line::Blank | Line::Comment) => Ok(()),
+            Ok(Line::Help { name, text }) => {
+                let family = self.resolve(name).family;
+                match text {
+                    Some(text) => self.set_help(family, text.into_owned()),
+                    None => Ok(()),
+                }
+            }
+            Ok(Line::Type { name, metric_type }) => {
+                let family = self.resolve(name).family;
+                match metric_type {
+                    Some(metric_type) => self.set_type(family, metric_type),
+                    None => Ok(()),
+                }
+            }
+            Ok(Line::Sample(sample)) => self.sample(sample, labels),
+            Err(err) => Err(self.first_error(err, labels)),
+        }
+    }
+
+    /// The error the reference reports for a failed line: a check that depends on earlier lines
+    /// and that it runs before reaching the line's own error wins.
+    fn first_error(&mut self, err: LineError<'a>, labels: &[Label<'a>]) -> ParseErrorKind {
+        let mut kind = err.kind;
+        match err.partial {
+            Partial::Nothing => {}
+            Partial::Help(name) => {
+                let family = self.resolve(name).family;
+                let family = &self.families[family].family;
+                if family.help.is_some() {
+                    kind = second_help(family);
+                }
+            }
+            Partial::Type(name) => {
+                let family = self.resolve(name).family;
+                let family = &self.families[family];
+                if family.typed {
+                    kind = second_type(&family.family);
+                }
+            }
+            Partial::Sample {
+                name,
+                pending_label,
+            } => {
+                let family = self.sample_family(name).family;
+                let family = &self.families[family].family;
+                if let Err(first) = check_labels(family, labels, pending_label) {
+                    kind = first;
+                } else if let ParseErrorKind::InvalidLabelName { metric } = &mut kind {
+                    metric.clone_from(&family.name);
+                }
+            }
+        }
+        kind
+    }
+
+    fn set_help(&mut self, family: usize, text: String) -> Result<(), ParseErrorKind> {
+        let family = &mut self.families[family].family;
+        if family.help.is_some() {
+            return Err(second_help(family));
+        }
+        family.help = Some(text);
+        Ok(())
+    }
+
+    fn set_type(&mut self, family: usize, metric_type: MetricType) -> Result<(), ParseErrorKind> {
+        let state = &mut self.families[family];
+        if state.typed {
+            return Err(second_type(&state.family));
+        }
+        state.typed = true;
+        state.family.metric_type = metric_type;
+        // Names ending in `_sum`, `_count` or `_bucket` may now resolve differently.
+        self.last = None;
+        Ok(())
+    }
+
+    /// Resolves the name of a sample line, settling its family's type as the reference does
+    /// before reading labels.
+    fn sample_family(&mut self, name: &'a str) -> Resolved {
+        let resolved = self.resolve(name);
+        self.families[resolved.family].typed = true;
+        resolved
+    }
+
+    fn sample(&mut self, sample: Sample<'a>, labels: &[Label<'a>]) -> Result<(), ParseErrorKind> {
+        let Resolved { family, role } = self.sample_family(sample.name);
+        let state = &mut self.families[family];
+        let bound = check_labels(&state.family, labels, None)?;
+        let metric_type = state.family.metric_type;
+        let value = sample.value;
+        let plain = |value| Metric {
+            labels: owned_labels(labels, None),
+            value,
+            timestamp_ms: sample.timestamp_ms,
+        };
+        let metric = match metric_type {
+            MetricType::Counter => plain(Value::Counter(Counter {
+                value,
+                ..Counter::default()
+            })),
+            MetricType::Gauge => plain(Value::Gauge(value)),
+            MetricType::Untyped => plain(Value::Untyped(value)),
+            MetricType::Summary | MetricType::Histogram | MetricType::GaugeHistogram => {
+                let metric = state.series_metric(labels);
+                if sample.timestamp_ms.is_some() {
+                    metric.timestamp_ms = sample.timestamp_ms;
+                }
+                match &mut metric.value {
+                    Value::Summary(summary) => add_to_summary(summary, role, bound, value),
+                    Value::Histogram(histogram) => add_to_histogram(histogram, role, bound, value),
+                    // Only summaries and histograms are shared between lines.
+                    Value::Counter(_) | Value::Gauge(_) | Value::Untyped(_) => {}
+                }
+                return Ok(());
+            }
+        };
+        state.family.metrics.push(metric);
+        Ok(())
+    }
+
+    /// The family of a metric name, created if there is none, as the reference's
+    /// `setOrCreateCurrentMF` finds it.
+    fn resolve(&mut self, name: &'a str) -> Resolved {
+        if let Some((last, resolved)) = self.last
+            && last == name
+        {
+            return resolved;
+        }
+        let resolved = self.resolve_uncached(name);
+        self.last = Some((name, resolved));
+        resolved
+    }
+
+    fn resolve_uncached(&mut self, name: &'a str) -> Resolved {
+        if let Some(&family) = self.by_name.get(name) {
+            return Resolved {
+                family,
+                role: Role::Plain,
+            };
+        }
+        // A `_count` or `_sum` of a summary or histogram, or a `_bucket` of a histogram. The
+        // suffix must leave a non-empty name.
+        let suffixes = [
+            ("_count", Role::Count),
+            ("_sum", Role::Sum),
+            ("_bucket", Role::Plain),
+        ];
+        for (suffix, role) in suffixes {
+            let Some(base) = name.strip_suffix(suffix).filter(|base| !base.is_empty()) else {
+                continue;
+            };
+            if let Some(&family) = self.by_name.get(base) {
+                let metric_type = self.families[family].family.metric_type;
+                let typed = self.families[family].typed;
+                let fits = match metric_type {
+                    MetricType::Summary => role != Role::Plain,
+                    MetricType::Histogram => true,
+                    _ => false,
+                };
+                if typed && fits {
+                    return Resolved { family, role };
+                }
+            }
+        }
+        let family = self.families.len();
+        self.families.push(FamilyState {
+            family: MetricFamily {
+                name: name.to_owned(),
+                help: None,
+                metric_type: MetricType::Untyped,
+                unit: None,
+                metrics: Vec::new(),
+            },
+            typed: false,
+            series: HashMap::new(),
+        });
+        self.by_name.insert(name, family);
+        Resolved {
+            family,
+            role: Role::Plain,
+        }
+    }
+
+    fn finish(self) -> Vec<MetricFamily> {
+        self.families
+            .into_iter()
+            .map(|state| state.family)
+            .filter(|family| !family.metrics.is_empty())
+            .collect()
+    }
+}
+
+impl FamilyState {
+    /// The summary or histogram metric with the label set of `labels` (without `quantile` or
+    /// `le`), created if there is none.
+    fn series_metric(&mut self, labels: &[Label<'_>]) -> &mut Metric {
+        let special = special_label(self.family.metric_type);
+        let metrics = &mut self.family.metrics;
+        // Lines of one metric are usually adjacent.
+        if metrics
+            .last()
+            .is_some_and(|last| same_label_set(&last.labels, labels, special))
+        {
+            return metrics.last_mut().expect("checked just above");
+        }
+        let hash = label_set_hash(labels, special);
+        let candidates = self.series.entry(hash).or_default();
+        let found = candidates
+            .iter()
+            .copied()
+            .find(|&index| same_label_set(&metrics[index].labels, labels, special));
+        let index = found.unwrap_or_else(|| {
+            let value = match self.family.metric_type {
+                MetricType::Summary => Value::Summary(Summary::default()),
+                _ => Value::Histogram(Histogram::default()),
+            };
+            metrics.push(Metric {
+                labels: owned_labels(labels, special),
+                value,
+                timestamp_ms: None,
+            });
+            candidates.push(metrics.len() - 1);
+            metrics.len() - 1
+        });
+        &mut metrics[index]
+    }
+}
+
+/// The label a summary (`quantile`) or histogram (`le`) takes out of the label set.
+fn special_label(metric_type: MetricType) -> Option<&'static str> {
+    match metric_type {
+        MetricType::Summary => Some("quantile"),
+        MetricType::Histogram | MetricType::GaugeHistogram => Some("le"),
+        MetricType::Counter | MetricType::Gauge | MetricType::Untyped => None,
+    }
+}
+
+/// Runs the label checks that depend on the family, in the reference's order: duplicate names
+/// (the special label aside) and the float of the special label. Returns that float, NaN if
+/// there is none. `pending` is a label whose value is still to come.
+fn check_labels(
+    family: &MetricFamily,
+    labels: &[Label<'_>],
+    pending: Option<&str>,
+) -> Result<f64, ParseErrorKind> {
+    let special = special_label(family.metric_type);
+    let duplicate = || ParseErrorKind::DuplicateLabelNames {
+        metric: family.name.clone(),
+    };
+    let mut bound = f64::NAN;
+    for (index, label) in labels.iter().enumerate() {
+        if Some(label.name) == special {
+            bound = line::parse_float(label.value.as_bytes()).ok_or_else(|| {
+                let value = label.value.clone().into_owned();
+                match family.metric_type {
+                    MetricType::Summary => ParseErrorKind::InvalidQuantile { value },
+                    _ => ParseErrorKind::InvalidBucketBound { value },
+                }
+            })?;
+        } else if labels[..index].iter().any(|other| other.name == label.name) {
+            return Err(duplicate());
+        }
+    }
+    if let Some(pending) = pending
+        && Some(pending) != special
+        && labels.iter().any(|label| label.name == pending)
+    {
+        return Err(duplicate());
+    }
+    Ok(bound)
+}
+
+fn second_help(family: &MetricFamily) -> ParseErrorKind {
+    ParseErrorKind::SecondHelp {
+        metric: family.name.clone(),
+    }
+}
+
+fn second_type(family: &MetricFamily) -> ParseErrorKind {
+    ParseErrorKind::SecondType {
+        metric: family.name.clone(),
+    }
+}
+
+fn owned_labels(labels: &[Label<'_>], special: Option<&str>) -> Vec<LabelPair> {
+    labels
+        .iter()
+        .filter(|label| Some(label.name) != special)
+        .map(|label| LabelPair::new(label.name, label.value.as_ref()))
+        .collect()
+}
+
+/// Whether `labels` without `special` are the same set as `pairs`. Both have unique names.
+fn same_label_set(pairs: &[LabelPair], labels: &[Label<'_>], special: Option<&str>) -> bool {
+    let mut count = 0;
+    for label in labels.iter().filter(|label| Some(label.name) != special) {
+        count += 1;
+        let found = pairs
+            .iter()
+            .any(|pair| pair.name == label.name && pair.value == label.value);
+        if !found {
+            return false;
+        }
+    }
+    count == pairs.len()
+}
+
+/// A hash of the label set without `special` that does not depend on the labels' order.
+fn label_set_hash(labels: &[Label<'_>], special: Option<&str>) -> u64 {
+    let state = BuildHasherDefault::<DefaultHasher>::default();
+    labels
+        .iter()
+        .filter(|label| Some(label.name) != special)
+        .fold(0, |sum: u64, label| {
+            sum.wrapping_add(state.hash_one((label.name, &*label.value)))
+        })
+}
+
+fn add_to_summary(summary: &mut Summary, role: Role, quantile: f64, value: f64) {
+    match role {
+        Role::Count => summary.count = go_float_to_u64(value),
+        Role::Sum => summary.sum = value,
+        Role::Plain if !quantile.is_nan() => summary.quantiles.push(Quantile { quantile, value }),
+        Role::Plain => {}
+    }
+}
+
+fn add_to_histogram(histogram: &mut Histogram, role: Role, upper_bound: f64, value: f64) {
+    match role {
+        Role::Count => histogram.count = histogram_count(histogram, value),
+        Role::Sum => histogram.sum = value,
+        Role::Plain if !upper_bound.is_nan() => {
+            let cumulative_count = histogram_count(histogram, value);
+            histogram.buckets.push(Bucket {
+                upper_bound,
+                cumulative_count,
+                exemplar: None,
+            });
+        }
+        Role::Plain => {}
+    }
+}
+
+/// A histogram count: an integer while every count of the histogram is one, else a float, the
+/// histogram's other counts turned into floats too (a float histogram has only float counts).
+fn histogram_count(histogram: &mut Histogram, value: f64) -> Count {
+    if let Count::Float(_) = histogram.count {
+        return Count::Float(value);
+    }
+    // 2^64: every integral f64 below it is a u64.
+    const LIMIT: f64 = 2.0 * (1_u64 << 63) as f64;
+    if (0.0..LIMIT).contains(&value) && value.fract() == 0.0 {
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "checked"
+        )]
+        return Count::Int(value as u64);
+    }
+    histogram.count = Count::Float(histogram.count.as_f64());
+    for bucket in &mut histogram.buckets {
+        bucket.cumulative_count = Count::Float(bucket.cumulative_count.as_f64());
+    }
+    Count::Float(value)
+}
+
+/// Go's `uint64(value)` on amd64, the reference's platform: values below 2^63 are truncated to
+/// `int64` (wrapping negatives), larger ones are offset by 2^63; NaN and values out of range
+/// become 2^63 (the x86 "integer indefinite" value).
+fn go_float_to_u64(value: f64) -> u64 {
+    const TWO_63: f64 = (1_u64 << 63) as f64;
+    fn to_i64(value: f64) -> i64 {
+        if (-TWO_63..TWO_63).contains(&value) {
+            #[allow(clippy::cast_possible_truncation, reason = "range checked")]
+            return value as i64;
+        }
+        i64::MIN
+    }
+    if value < TWO_63 {
+        to_i64(value).cast_unsigned()
+    } else {
+        to_i64(value - TWO_63).cast_unsigned() | (1 << 63)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn converts_floats_to_u64_as_go_on_amd64() {
+        let cases: [(f64, u64); 12] = [
+            (0.0, 0),
+            (2.9, 2),
+            (-0.9, 0),
+            (-1.0, u64::MAX),
+            (-2.5, u64::MAX - 1),
+            (f64::NAN, 1 << 63),
+            (f64::INFINITY, 1 << 63),
+            (f64::NEG_INFINITY, 1 << 63),
+            (1e19, 10_000_000_000_000_000_000),
+            (1e20, 1 << 63),
+            (-1e19, 1 << 63),
+            (9.2e18, 9_200_000_000_000_000_000),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(go_float_to_u64(value), expected, "{value}");
+        }
+    }
+
+    #[test]
+    fn splits_lines_after_newlines() {
+        let split = |input: &'static [u8]| lines(input).collect::<Vec<_>>();
+        assert!(split(b"").is_empty());
+        assert_eq!(split(b"a\n"), [b"a\n".as_slice()]);
+        assert_eq!(split(b"a\n\nb"), [b"a\n".as_slice(), b"\n", b"b"]);
+    }
+
+    #[test]
+    fn hashes_label_sets_in_any_order() {
+        let label = |name, value: &'static str| Label {
+            name,
+            value: value.into(),
+        };
+        let ab = [label("a", "1"), label("b", "2")];
+        let ba = [label("b", "2"), label("le", "1"), label("a", "1")];
+        assert_eq!(
+            label_set_hash(&ab, Some("le")),
+            label_set_hash(&ba, Some("le"))
+        );
+        let pairs = owned_labels(&ab, None);
+        assert!(same_label_set(&pairs, &ba, Some("le")));
+        assert!(!same_label_set(&pairs, &ba, None));
+    }
 }
