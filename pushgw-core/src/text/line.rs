@@ -25,7 +25,6 @@
 use std::borrow::Cow;
 
 use nom::Parser;
-use nom::bytes::complete::{take_till, take_while};
 
 use super::ParseErrorKind;
 use crate::model::MetricType;
@@ -114,19 +113,23 @@ pub enum Partial<'a> {
     },
 }
 
-impl LineError<'_> {
+/// The error of this grammar's parsers: a [`LineError`] on the heap, so that results stay small
+/// on the path without errors.
+struct Failure<'a>(Box<LineError<'a>>);
+
+impl Failure<'_> {
     fn new(kind: ParseErrorKind) -> Self {
-        LineError {
+        Failure(Box::new(LineError {
             kind,
             partial: Partial::Nothing,
-        }
+        }))
     }
 }
 
-impl<'a> nom::error::ParseError<&'a [u8]> for LineError<'a> {
+impl<'a> nom::error::ParseError<&'a [u8]> for Failure<'a> {
     /// The only generic failure of the nom parsers this grammar uses is running out of input.
     fn from_error_kind(_input: &'a [u8], _kind: nom::error::ErrorKind) -> Self {
-        LineError::new(ParseErrorKind::UnexpectedEof)
+        Failure::new(ParseErrorKind::UnexpectedEof)
     }
 
     fn append(_input: &'a [u8], _kind: nom::error::ErrorKind, other: Self) -> Self {
@@ -135,7 +138,7 @@ impl<'a> nom::error::ParseError<&'a [u8]> for LineError<'a> {
 }
 
 /// The crate-local result of this grammar's parsers.
-type IResult<'a, O> = nom::IResult<&'a [u8], O, LineError<'a>>;
+type IResult<'a, O> = nom::IResult<&'a [u8], O, Failure<'a>>;
 
 /// Parses one line, given with its terminating `\n` (only the last line of an input may lack it),
 /// clearing `labels` and filling it with the labels of a sample line.
@@ -151,21 +154,36 @@ type IResult<'a, O> = nom::IResult<&'a [u8], O, LineError<'a>>;
 /// assert_eq!(err.kind, ParseErrorKind::UnexpectedEof);
 /// ```
 pub fn parse<'a>(line: &'a [u8], labels: &mut Vec<Label<'a>>) -> Result<Line<'a>, LineError<'a>> {
+    parse_with_text(line, std::str::from_utf8(line).ok(), labels)
+}
+
+/// [`parse`] for a caller that knows whether the line is UTF-8: `text` is the line as a `str` if
+/// it is (as when a whole input was checked at once), else `None`.
+pub(crate) fn parse_with_text<'a>(
+    line: &'a [u8],
+    text: Option<&'a str>,
+    labels: &mut Vec<Label<'a>>,
+) -> Result<Line<'a>, LineError<'a>> {
     labels.clear();
-    match any_line(line, labels) {
+    let src = Source { bytes: line, text };
+    match any_line(src, line, labels) {
         Ok((_, line)) => Ok(line),
-        Err(nom::Err::Error(err) | nom::Err::Failure(err)) => Err(err),
-        Err(nom::Err::Incomplete(_)) => Err(LineError::new(ParseErrorKind::UnexpectedEof)),
+        Err(nom::Err::Error(err) | nom::Err::Failure(err)) => Err(*err.0),
+        Err(nom::Err::Incomplete(_)) => Err(*Failure::new(ParseErrorKind::UnexpectedEof).0),
     }
 }
 
-fn any_line<'a>(input: &'a [u8], labels: &mut Vec<Label<'a>>) -> IResult<'a, Line<'a>> {
+fn any_line<'a>(
+    src: Source<'a>,
+    input: &'a [u8],
+    labels: &mut Vec<Label<'a>>,
+) -> IResult<'a, Line<'a>> {
     let (input, _) = blanks(input)?;
     match input.first() {
         // The end of the input after blanks is the one place where it is no error.
         None | Some(b'\n') => Ok((input, Line::Blank)),
-        Some(b'#') => comment(&input[1..]),
-        Some(_) => sample(input, labels),
+        Some(b'#') => comment(src, &input[1..]),
+        Some(_) => sample(src, input, labels),
     }
 }
 
@@ -177,7 +195,7 @@ enum Keyword {
 }
 
 /// Everything after the `#` of a comment line.
-fn comment(input: &[u8]) -> IResult<'_, Line<'_>> {
+fn comment<'a>(src: Source<'a>, input: &'a [u8]) -> IResult<'a, Line<'a>> {
     let (input, _) = blanks(input)?;
     if peek(input)? == b'\n' {
         return Ok((input, Line::Comment));
@@ -194,7 +212,7 @@ fn comment(input: &[u8]) -> IResult<'_, Line<'_>> {
     };
     let (input, _) = blanks(input)?;
     peek(input)?;
-    let (input, name) = metric_name(input)?;
+    let (input, name) = metric_name(src, input)?;
     match peek(input)? {
         b'\n' => return Ok((input, Line::Comment)),
         b' ' | b'\t' => {}
@@ -211,7 +229,7 @@ fn comment(input: &[u8]) -> IResult<'_, Line<'_>> {
                 metric_type: None,
             },
         )),
-        Keyword::Help => help_text
+        Keyword::Help => (|input| help_text(src, input))
             .map(|text| Line::Help {
                 name,
                 text: Some(text),
@@ -229,7 +247,7 @@ fn comment(input: &[u8]) -> IResult<'_, Line<'_>> {
 }
 
 /// The rest of a HELP line, unescaping `\\` and `\n` (the reference's version knows no `\"`).
-fn help_text(input: &[u8]) -> IResult<'_, Cow<'_, str>> {
+fn help_text<'a>(src: Source<'a>, input: &'a [u8]) -> IResult<'a, Cow<'a, str>> {
     let mut text: Cow<'_, [u8]> = Cow::Borrowed(&[]);
     let mut rest = input;
     loop {
@@ -250,7 +268,7 @@ fn help_text(input: &[u8]) -> IResult<'_, Cow<'_, str>> {
         text.to_mut().push(unescaped);
         rest = &rest[at + 2..];
     }
-    match utf8(text) {
+    match src.utf8(text) {
         Ok(text) => Ok((rest, text)),
         Err(text) => fail(ParseErrorKind::InvalidHelpText { text }),
     }
@@ -309,12 +327,16 @@ fn metric_type(token: &[u8]) -> Option<MetricType> {
 }
 
 /// A sample line, from its first non-blank byte.
-fn sample<'a>(input: &'a [u8], labels: &mut Vec<Label<'a>>) -> IResult<'a, Line<'a>> {
-    let (input, name) = metric_name(input)?;
+fn sample<'a>(
+    src: Source<'a>,
+    input: &'a [u8],
+    labels: &mut Vec<Label<'a>>,
+) -> IResult<'a, Line<'a>> {
+    let (input, name) = metric_name(src, input)?;
     if name.is_empty() {
         return fail(ParseErrorKind::InvalidMetricName);
     }
-    sample_after_name(input, name, labels).map_err(|err| {
+    sample_after_name(src, input, name, labels).map_err(|err| {
         with_partial(
             err,
             Partial::Sample {
@@ -326,16 +348,17 @@ fn sample<'a>(input: &'a [u8], labels: &mut Vec<Label<'a>>) -> IResult<'a, Line<
 }
 
 fn sample_after_name<'a>(
+    src: Source<'a>,
     input: &'a [u8],
     name: &'a str,
     labels: &mut Vec<Label<'a>>,
 ) -> IResult<'a, Line<'a>> {
     let (mut input, _) = blanks(input)?;
     if peek(input)? == b'{' {
-        (input, ()) = label_set(&input[1..], labels)?;
+        (input, ()) = label_set(src, &input[1..], labels)?;
     }
     let (input, value_token) = token(input)?;
-    let Some(value) = parse_float(value_token) else {
+    let Some(value) = src.str(value_token).and_then(parse_float) else {
         return fail(ParseErrorKind::InvalidValue {
             token: value_token.to_vec(),
         });
@@ -353,7 +376,7 @@ fn sample_after_name<'a>(
     let (input, _) = blanks(input)?;
     peek(input)?;
     let (input, timestamp_token) = token(input)?;
-    let Some(timestamp_ms) = parse_timestamp(timestamp_token) else {
+    let Some(timestamp_ms) = src.str(timestamp_token).and_then(|t| t.parse().ok()) else {
         return fail(ParseErrorKind::InvalidTimestamp {
             token: timestamp_token.to_vec(),
         });
@@ -370,13 +393,17 @@ fn sample_after_name<'a>(
 }
 
 /// The labels after `{`, up to the blanks after `}`.
-fn label_set<'a>(mut input: &'a [u8], labels: &mut Vec<Label<'a>>) -> IResult<'a, ()> {
+fn label_set<'a>(
+    src: Source<'a>,
+    mut input: &'a [u8],
+    labels: &mut Vec<Label<'a>>,
+) -> IResult<'a, ()> {
     loop {
         let (rest, _) = blanks(input)?;
         if peek(rest)? == b'}' {
             return end_of_label_set(rest);
         }
-        let (rest, name) = label_name(rest)?;
+        let (rest, name) = label_name(src, rest)?;
         if name.is_empty() {
             return fail(ParseErrorKind::InvalidLabelName {
                 metric: String::new(),
@@ -390,7 +417,7 @@ fn label_set<'a>(mut input: &'a [u8], labels: &mut Vec<Label<'a>>) -> IResult<'a
             b'=' => {}
             found => return fail(ParseErrorKind::ExpectedEquals { found }),
         }
-        let (rest, value) = label_value(&rest[1..]).map_err(|err| {
+        let (rest, value) = label_value(src, &rest[1..]).map_err(|err| {
             with_partial(
                 err,
                 Partial::Sample {
@@ -424,7 +451,7 @@ fn end_of_label_set(input: &[u8]) -> IResult<'_, ()> {
 }
 
 /// A label value from the blanks after `=`, up to and including its closing `"`.
-fn label_value(input: &[u8]) -> IResult<'_, Cow<'_, str>> {
+fn label_value<'a>(src: Source<'a>, input: &'a [u8]) -> IResult<'a, Cow<'a, str>> {
     let (input, _) = blanks(input)?;
     match peek(input)? {
         b'"' => {}
@@ -459,7 +486,7 @@ fn label_value(input: &[u8]) -> IResult<'_, Cow<'_, str>> {
         value.to_mut().push(unescaped);
         rest = &rest[at + 2..];
     }
-    match utf8(value) {
+    match src.utf8(value) {
         Ok(value) => Ok((rest, value)),
         Err(value) => fail(ParseErrorKind::InvalidLabelValue { value }),
     }
@@ -470,14 +497,13 @@ fn label_value(input: &[u8]) -> IResult<'_, Cow<'_, str>> {
 ///
 /// Go takes what Rust takes (`1e3`, `.5`, `5.`, `+Inf`, `inf`, `Infinity`, `nan` in any case),
 /// except a signed NaN and a finite number too large for an `f64`, which Rust reads as infinity.
-pub(crate) fn parse_float(token: &[u8]) -> Option<f64> {
-    if let Some(value) = parse_small_integer(token) {
+pub(crate) fn parse_float(text: &str) -> Option<f64> {
+    if let Some(value) = parse_simple_decimal(text.as_bytes()) {
         return Some(value);
     }
-    if token.iter().any(|b| matches!(b, b'p' | b'P' | b'_')) {
+    if text.contains(['p', 'P', '_']) {
         return None;
     }
-    let text = std::str::from_utf8(token).ok()?;
     let value: f64 = text.parse().ok()?;
     let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
     let signed = unsigned.len() != text.len();
@@ -488,62 +514,90 @@ pub(crate) fn parse_float(token: &[u8]) -> Option<f64> {
     Some(value)
 }
 
-/// The common case of a value, an unsigned integer of at most 15 digits, without the general float
-/// parser. Every such integer is exactly representable.
-fn parse_small_integer(token: &[u8]) -> Option<f64> {
-    if token.is_empty() || token.len() > 15 {
+/// The common case of a value, a short decimal like `-12.5` or `1.7e+07`, without the general
+/// float parser: a mantissa below 2^53 and a power of ten up to 22 are both exact, so one
+/// multiplication or division is correctly rounded (Clinger's fast path). Anything else is left to
+/// the general parser.
+fn parse_simple_decimal(text: &[u8]) -> Option<f64> {
+    const POWERS: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    let (negative, mut rest) = match text.split_first()? {
+        (b'-', rest) => (true, rest),
+        (b'+', rest) => (false, rest),
+        _ => (false, text),
+    };
+    let mut mantissa: u64 = 0;
+    let mut digits = 0;
+    let mut exponent: i32 = 0;
+    let mut seen_dot = false;
+    while let Some((&b, tail)) = rest.split_first() {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+                digits += 1;
+                if seen_dot {
+                    exponent -= 1;
+                }
+            }
+            b'.' if !seen_dot => seen_dot = true,
+            b'e' | b'E' => break,
+            _ => return None,
+        }
+        rest = tail;
+    }
+    if digits == 0 || mantissa > 1 << 53 {
         return None;
     }
-    let mut value: u64 = 0;
-    for &b in token {
-        if !b.is_ascii_digit() {
+    if let Some((_, tail)) = rest.split_first() {
+        let (sign, tail) = match tail.split_first()? {
+            (b'-', tail) => (-1, tail),
+            (b'+', tail) => (1, tail),
+            _ => (1, tail),
+        };
+        if tail.is_empty() || tail.len() > 3 || !tail.iter().all(u8::is_ascii_digit) {
             return None;
         }
-        value = value * 10 + u64::from(b - b'0');
+        let written = tail.iter().fold(0, |n, &b| n * 10 + i32::from(b - b'0'));
+        exponent += sign * written;
     }
-    #[allow(clippy::cast_precision_loss, reason = "at most 15 digits, below 2^53")]
-    Some(value as f64)
-}
-
-/// Parses a timestamp as Go's `strconv.ParseInt(s, 10, 64)` does: an optional sign and decimal
-/// digits, in range.
-fn parse_timestamp(token: &[u8]) -> Option<i64> {
-    std::str::from_utf8(token).ok()?.parse().ok()
+    #[allow(clippy::cast_precision_loss, reason = "at most 2^53, exact")]
+    let mantissa = mantissa as f64;
+    let power = POWERS.get(usize::try_from(exponent.unsigned_abs()).ok()?)?;
+    let value = if exponent < 0 {
+        mantissa / power
+    } else {
+        mantissa * power
+    };
+    Some(if negative { -value } else { value })
 }
 
 /// A metric name, `[a-zA-Z_:][a-zA-Z0-9_:]*`, possibly empty. The input must not be empty.
-fn metric_name(input: &[u8]) -> IResult<'_, &str> {
-    name(
-        input,
-        |b| b.is_ascii_alphabetic() || b == b'_' || b == b':',
-        |b| b.is_ascii_alphanumeric() || b == b'_' || b == b':',
-    )
+fn metric_name<'a>(src: Source<'a>, input: &'a [u8]) -> IResult<'a, &'a str> {
+    name(src, input, METRIC_NAME_START, METRIC_NAME)
 }
 
 /// A label name, `[a-zA-Z_][a-zA-Z0-9_]*`, possibly empty. The input must not be empty.
-fn label_name(input: &[u8]) -> IResult<'_, &str> {
-    name(
-        input,
-        |b| b.is_ascii_alphabetic() || b == b'_',
-        |b| b.is_ascii_alphanumeric() || b == b'_',
-    )
+fn label_name<'a>(src: Source<'a>, input: &'a [u8]) -> IResult<'a, &'a str> {
+    name(src, input, LABEL_NAME_START, LABEL_NAME)
 }
 
 /// A name: empty if the first byte cannot start one, else all the bytes that continue it, which
 /// must not run to the end of the input (the reference reads the byte after a name).
-fn name(input: &[u8], start: fn(u8) -> bool, continues: fn(u8) -> bool) -> IResult<'_, &str> {
-    if !input.first().is_some_and(|&b| start(b)) {
+fn name<'a>(src: Source<'a>, input: &'a [u8], start: u8, continues: u8) -> IResult<'a, &'a str> {
+    if !input.first().is_some_and(|&b| is(b, start)) {
         return Ok((input, ""));
     }
-    let (rest, name) = take_while(continues).parse(input)?;
+    let (rest, name) = take_while(input, continues);
     peek(rest)?;
-    let name = std::str::from_utf8(name).expect("name bytes are ASCII");
+    let name = src.str(name).expect("name bytes are ASCII");
     Ok((rest, name))
 }
 
 /// Bytes up to a blank, a tab or a newline, which must come before the end of the input.
 fn token(input: &[u8]) -> IResult<'_, &[u8]> {
-    let (rest, token) = take_till(|b| b == b' ' || b == b'\t' || b == b'\n').parse(input)?;
+    let (rest, token) = take_while(input, TOKEN);
     peek(rest)?;
     Ok((rest, token))
 }
@@ -558,28 +612,83 @@ fn until_newline(input: &[u8]) -> IResult<'_, &[u8]> {
 
 /// Blanks and tabs, the only separators of the format.
 fn blanks(input: &[u8]) -> IResult<'_, &[u8]> {
-    take_while(|b| b == b' ' || b == b'\t').parse(input)
+    Ok(take_while(input, BLANK))
+}
+
+/// Splits off the longest prefix of bytes of `class`: `(rest, prefix)`.
+fn take_while(input: &[u8], class: u8) -> (&[u8], &[u8]) {
+    let end = input
+        .iter()
+        .position(|&b| !is(b, class))
+        .unwrap_or(input.len());
+    let (prefix, rest) = input.split_at(end);
+    (rest, prefix)
+}
+
+// Byte classes, looked up in a table rather than compared one by one: names and separators are
+// scanned byte by byte, and this is the parser's inner loop.
+const BLANK: u8 = 1;
+const METRIC_NAME_START: u8 = 1 << 1;
+const METRIC_NAME: u8 = 1 << 2;
+const LABEL_NAME_START: u8 = 1 << 3;
+const LABEL_NAME: u8 = 1 << 4;
+/// Anything but a blank, a tab or a newline.
+const TOKEN: u8 = 1 << 5;
+
+static CLASSES: [u8; 256] = classes();
+
+const fn classes() -> [u8; 256] {
+    let mut classes = [TOKEN; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        let letter = byte.is_ascii_alphabetic() || byte == b'_';
+        let digit = byte.is_ascii_digit();
+        if letter {
+            classes[b] |= METRIC_NAME_START | METRIC_NAME | LABEL_NAME_START | LABEL_NAME;
+        }
+        if digit {
+            classes[b] |= METRIC_NAME | LABEL_NAME;
+        }
+        if byte == b':' {
+            classes[b] |= METRIC_NAME_START | METRIC_NAME;
+        }
+        if byte == b' ' || byte == b'\t' {
+            classes[b] = BLANK;
+        }
+        if byte == b'\n' {
+            classes[b] = 0;
+        }
+        b += 1;
+    }
+    classes
+}
+
+fn is(byte: u8, class: u8) -> bool {
+    CLASSES[usize::from(byte)] & class != 0
 }
 
 /// The next byte, without consuming it. The reference reads one byte ahead wherever this is
 /// called, so the end of the input there is an error.
-fn peek(input: &[u8]) -> Result<u8, nom::Err<LineError<'_>>> {
+fn peek(input: &[u8]) -> Result<u8, nom::Err<Failure<'_>>> {
     match input.first() {
         Some(&b) => Ok(b),
-        None => Err(nom::Err::Failure(LineError::new(
+        None => Err(nom::Err::Failure(Failure::new(
             ParseErrorKind::UnexpectedEof,
         ))),
     }
 }
 
+#[cold]
 fn fail<'a, O>(kind: ParseErrorKind) -> IResult<'a, O> {
-    Err(nom::Err::Failure(LineError::new(kind)))
+    Err(nom::Err::Failure(Failure::new(kind)))
 }
 
 /// Records how far the line got, keeping the innermost (most precise) record: a pending label's
 /// name set deeper in survives the metric name set further out.
-fn with_partial<'a>(err: nom::Err<LineError<'a>>, outer: Partial<'a>) -> nom::Err<LineError<'a>> {
-    err.map(|mut err| {
+fn with_partial<'a>(err: nom::Err<Failure<'a>>, outer: Partial<'a>) -> nom::Err<Failure<'a>> {
+    err.map(|mut failure| {
+        let err = &mut failure.0;
         err.partial = match (err.partial, outer) {
             (Partial::Nothing, outer) => outer,
             (
@@ -594,7 +703,7 @@ fn with_partial<'a>(err: nom::Err<LineError<'a>>, outer: Partial<'a>) -> nom::Er
             },
             (inner, _) => inner,
         };
-        err
+        failure
     })
 }
 
@@ -606,14 +715,43 @@ fn append<'a>(buffer: &mut Cow<'a, [u8]>, bytes: &'a [u8]) {
     }
 }
 
-/// Checks UTF-8 without copying, handing back the bytes if they are not UTF-8.
-fn utf8(bytes: Cow<'_, [u8]>) -> Result<Cow<'_, str>, Vec<u8>> {
-    match bytes {
-        Cow::Borrowed(bytes) => std::str::from_utf8(bytes)
-            .map(Cow::Borrowed)
-            .map_err(|_| bytes.to_vec()),
-        Cow::Owned(bytes) => String::from_utf8(bytes)
-            .map(Cow::Owned)
-            .map_err(|err| err.into_bytes()),
+/// The line being parsed, with its text if it is UTF-8 (nearly always), so that names and values
+/// become `&str` without checking each of them again.
+#[derive(Clone, Copy)]
+struct Source<'a> {
+    bytes: &'a [u8],
+    text: Option<&'a str>,
+}
+
+impl<'a> Source<'a> {
+    /// `part`, which must be a part of the line, as a `str` if it is UTF-8.
+    fn str(self, part: &'a [u8]) -> Option<&'a str> {
+        if part.is_empty() {
+            return Some("");
+        }
+        match self.text {
+            Some(text) => {
+                let start = part
+                    .as_ptr()
+                    .addr()
+                    .checked_sub(self.bytes.as_ptr().addr())?;
+                text.get(start..start + part.len())
+            }
+            None => std::str::from_utf8(part).ok(),
+        }
+    }
+
+    /// Unescaped bytes as a `str`, checking only what is not a part of the line; the bytes if
+    /// they are not UTF-8.
+    fn utf8(self, bytes: Cow<'a, [u8]>) -> Result<Cow<'a, str>, Vec<u8>> {
+        match bytes {
+            Cow::Borrowed(part) => self
+                .str(part)
+                .map(Cow::Borrowed)
+                .ok_or_else(|| part.to_vec()),
+            Cow::Owned(bytes) => String::from_utf8(bytes)
+                .map(Cow::Owned)
+                .map_err(|err| err.into_bytes()),
+        }
     }
 }

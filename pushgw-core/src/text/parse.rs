@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::ops::Range;
 
 use super::line::{self, Label, Line, LineError, Partial, Sample};
 use super::{ParseError, ParseErrorKind};
@@ -55,8 +56,12 @@ use crate::model::{
 pub fn parse(input: &[u8]) -> Result<Vec<MetricFamily>, ParseError> {
     let mut assembler = Assembler::default();
     let mut labels = Vec::new();
-    for (index, text) in lines(input).enumerate() {
-        let parsed = line::parse(text, &mut labels);
+    // Checking UTF-8 once for the whole input is much cheaper than for every name and value; a
+    // line of an input that is not UTF-8 is checked piecewise.
+    let text = std::str::from_utf8(input).ok();
+    for (index, range) in lines(input).enumerate() {
+        let line_text = text.and_then(|text| text.get(range.clone()));
+        let parsed = line::parse_with_text(&input[range], line_text, &mut labels);
         assembler
             .apply(parsed, &labels)
             .map_err(|kind| ParseError {
@@ -67,16 +72,17 @@ pub fn parse(input: &[u8]) -> Result<Vec<MetricFamily>, ParseError> {
     Ok(assembler.finish())
 }
 
-/// The lines of `input`, each with its `\n`; the last one lacks it if the input does.
-fn lines(input: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = input;
+/// The byte ranges of the lines of `input`, each with its `\n`; the last one lacks it if the input
+/// does.
+fn lines(input: &[u8]) -> impl Iterator<Item = Range<usize>> {
+    let mut start = 0;
     std::iter::from_fn(move || {
-        if rest.is_empty() {
+        if start == input.len() {
             return None;
         }
-        let end = memchr::memchr(b'\n', rest).map_or(rest.len(), |at| at + 1);
-        let (line, tail) = rest.split_at(end);
-        rest = tail;
+        let end = memchr::memchr(b'\n', &input[start..]).map_or(input.len(), |at| start + at + 1);
+        let line = start..end;
+        start = end;
         Some(line)
     })
 }
@@ -380,7 +386,7 @@ fn check_labels(
     let mut bound = f64::NAN;
     for (index, label) in labels.iter().enumerate() {
         if Some(label.name) == special {
-            bound = line::parse_float(label.value.as_bytes()).ok_or_else(|| {
+            bound = line::parse_float(&label.value).ok_or_else(|| {
                 let value = label.value.clone().into_owned();
                 match family.metric_type {
                     MetricType::Summary => ParseErrorKind::InvalidQuantile { value },
@@ -542,8 +548,8 @@ mod tests {
     fn splits_lines_after_newlines() {
         let split = |input: &'static [u8]| lines(input).collect::<Vec<_>>();
         assert!(split(b"").is_empty());
-        assert_eq!(split(b"a\n"), [b"a\n".as_slice()]);
-        assert_eq!(split(b"a\n\nb"), [b"a\n".as_slice(), b"\n", b"b"]);
+        assert_eq!(split(b"a\n"), vec![0..2]);
+        assert_eq!(split(b"a\n\nb"), [0..2, 2..3, 3..4]);
     }
 
     #[test]
