@@ -154,18 +154,39 @@ type IResult<'a, O> = nom::IResult<&'a [u8], O, Failure<'a>>;
 /// assert_eq!(err.kind, ParseErrorKind::UnexpectedEof);
 /// ```
 pub fn parse<'a>(line: &'a [u8], labels: &mut Vec<Label<'a>>) -> Result<Line<'a>, LineError<'a>> {
-    parse_with_text(line, std::str::from_utf8(line).ok(), labels)
+    parse_with_text(
+        line,
+        std::str::from_utf8(line).ok(),
+        Hints::default(),
+        labels,
+    )
 }
 
-/// [`parse`] for a caller that knows whether the line is UTF-8: `text` is the line as a `str` if
-/// it is (as when a whole input was checked at once), else `None`.
+/// Names a line probably has, because the previous sample had them: comparing is cheaper than
+/// scanning byte by byte.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Hints<'a, 'h> {
+    /// The previous sample's metric name.
+    pub(crate) name: &'a str,
+    /// The previous sample's labels.
+    pub(crate) labels: &'h [Label<'a>],
+}
+
+/// [`parse`] for a caller that knows whether the line is UTF-8 (`text` is the line as a `str` if
+/// it is, as when a whole input was checked at once) and the previous sample.
 pub(crate) fn parse_with_text<'a>(
     line: &'a [u8],
     text: Option<&'a str>,
+    hints: Hints<'a, '_>,
     labels: &mut Vec<Label<'a>>,
 ) -> Result<Line<'a>, LineError<'a>> {
     labels.clear();
-    let src = Source { bytes: line, text };
+    let src = Source {
+        bytes: line,
+        text,
+        name_hint: hints.name,
+        label_hints: hints.labels,
+    };
     match any_line(src, line, labels) {
         Ok((_, line)) => Ok(line),
         Err(nom::Err::Error(err) | nom::Err::Failure(err)) => Err(*err.0),
@@ -174,7 +195,7 @@ pub(crate) fn parse_with_text<'a>(
 }
 
 fn any_line<'a>(
-    src: Source<'a>,
+    src: Source<'a, '_>,
     input: &'a [u8],
     labels: &mut Vec<Label<'a>>,
 ) -> IResult<'a, Line<'a>> {
@@ -195,7 +216,7 @@ enum Keyword {
 }
 
 /// Everything after the `#` of a comment line.
-fn comment<'a>(src: Source<'a>, input: &'a [u8]) -> IResult<'a, Line<'a>> {
+fn comment<'a>(src: Source<'a, '_>, input: &'a [u8]) -> IResult<'a, Line<'a>> {
     let (input, _) = blanks(input)?;
     if peek(input)? == b'\n' {
         return Ok((input, Line::Comment));
@@ -247,7 +268,7 @@ fn comment<'a>(src: Source<'a>, input: &'a [u8]) -> IResult<'a, Line<'a>> {
 }
 
 /// The rest of a HELP line, unescaping `\\` and `\n` (the reference's version knows no `\"`).
-fn help_text<'a>(src: Source<'a>, input: &'a [u8]) -> IResult<'a, Cow<'a, str>> {
+fn help_text<'a>(src: Source<'a, '_>, input: &'a [u8]) -> IResult<'a, Cow<'a, str>> {
     let mut text: Cow<'_, [u8]> = Cow::Borrowed(&[]);
     let mut rest = input;
     loop {
@@ -328,11 +349,14 @@ fn metric_type(token: &[u8]) -> Option<MetricType> {
 
 /// A sample line, from its first non-blank byte.
 fn sample<'a>(
-    src: Source<'a>,
+    src: Source<'a, '_>,
     input: &'a [u8],
     labels: &mut Vec<Label<'a>>,
 ) -> IResult<'a, Line<'a>> {
-    let (input, name) = metric_name(src, input)?;
+    let (input, name) = match hinted(input, src.name_hint, METRIC_NAME) {
+        Some(hinted) => hinted,
+        None => metric_name(src, input)?,
+    };
     if name.is_empty() {
         return fail(ParseErrorKind::InvalidMetricName);
     }
@@ -348,7 +372,7 @@ fn sample<'a>(
 }
 
 fn sample_after_name<'a>(
-    src: Source<'a>,
+    src: Source<'a, '_>,
     input: &'a [u8],
     name: &'a str,
     labels: &mut Vec<Label<'a>>,
@@ -394,7 +418,7 @@ fn sample_after_name<'a>(
 
 /// The labels after `{`, up to the blanks after `}`.
 fn label_set<'a>(
-    src: Source<'a>,
+    src: Source<'a, '_>,
     mut input: &'a [u8],
     labels: &mut Vec<Label<'a>>,
 ) -> IResult<'a, ()> {
@@ -403,7 +427,14 @@ fn label_set<'a>(
         if peek(rest)? == b'}' {
             return end_of_label_set(rest);
         }
-        let (rest, name) = label_name(src, rest)?;
+        let hint = src
+            .label_hints
+            .get(labels.len())
+            .map_or("", |label| label.name);
+        let (rest, name) = match hinted(rest, hint, LABEL_NAME) {
+            Some(hinted) => hinted,
+            None => label_name(src, rest)?,
+        };
         if name.is_empty() {
             return fail(ParseErrorKind::InvalidLabelName {
                 metric: String::new(),
@@ -451,7 +482,7 @@ fn end_of_label_set(input: &[u8]) -> IResult<'_, ()> {
 }
 
 /// A label value from the blanks after `=`, up to and including its closing `"`.
-fn label_value<'a>(src: Source<'a>, input: &'a [u8]) -> IResult<'a, Cow<'a, str>> {
+fn label_value<'a>(src: Source<'a, '_>, input: &'a [u8]) -> IResult<'a, Cow<'a, str>> {
     let (input, _) = blanks(input)?;
     match peek(input)? {
         b'"' => {}
@@ -573,19 +604,32 @@ fn parse_simple_decimal(text: &[u8]) -> Option<f64> {
     Some(if negative { -value } else { value })
 }
 
+/// `hint` and the rest of the input, if the input starts with the name `hint` (made of bytes of
+/// `class`), which a byte not of `class` ends.
+fn hinted<'a>(input: &'a [u8], hint: &'a str, class: u8) -> Option<(&'a [u8], &'a str)> {
+    let rest = input.strip_prefix(hint.as_bytes())?;
+    let ends = !hint.is_empty() && rest.first().is_some_and(|&b| !is(b, class));
+    ends.then_some((rest, hint))
+}
+
 /// A metric name, `[a-zA-Z_:][a-zA-Z0-9_:]*`, possibly empty. The input must not be empty.
-fn metric_name<'a>(src: Source<'a>, input: &'a [u8]) -> IResult<'a, &'a str> {
+fn metric_name<'a>(src: Source<'a, '_>, input: &'a [u8]) -> IResult<'a, &'a str> {
     name(src, input, METRIC_NAME_START, METRIC_NAME)
 }
 
 /// A label name, `[a-zA-Z_][a-zA-Z0-9_]*`, possibly empty. The input must not be empty.
-fn label_name<'a>(src: Source<'a>, input: &'a [u8]) -> IResult<'a, &'a str> {
+fn label_name<'a>(src: Source<'a, '_>, input: &'a [u8]) -> IResult<'a, &'a str> {
     name(src, input, LABEL_NAME_START, LABEL_NAME)
 }
 
 /// A name: empty if the first byte cannot start one, else all the bytes that continue it, which
 /// must not run to the end of the input (the reference reads the byte after a name).
-fn name<'a>(src: Source<'a>, input: &'a [u8], start: u8, continues: u8) -> IResult<'a, &'a str> {
+fn name<'a>(
+    src: Source<'a, '_>,
+    input: &'a [u8],
+    start: u8,
+    continues: u8,
+) -> IResult<'a, &'a str> {
     if !input.first().is_some_and(|&b| is(b, start)) {
         return Ok((input, ""));
     }
@@ -718,12 +762,14 @@ fn append<'a>(buffer: &mut Cow<'a, [u8]>, bytes: &'a [u8]) {
 /// The line being parsed, with its text if it is UTF-8 (nearly always), so that names and values
 /// become `&str` without checking each of them again.
 #[derive(Clone, Copy)]
-struct Source<'a> {
+struct Source<'a, 'h> {
     bytes: &'a [u8],
     text: Option<&'a str>,
+    name_hint: &'a str,
+    label_hints: &'h [Label<'a>],
 }
 
-impl<'a> Source<'a> {
+impl<'a> Source<'a, '_> {
     /// `part`, which must be a part of the line, as a `str` if it is UTF-8.
     fn str(self, part: &'a [u8]) -> Option<&'a str> {
         if part.is_empty() {

@@ -55,13 +55,23 @@ use crate::model::{
 /// ```
 pub fn parse(input: &[u8]) -> Result<Vec<MetricFamily>, ParseError> {
     let mut assembler = Assembler::default();
-    let mut labels = Vec::new();
+    // The labels of this line and of the previous one, which hint at this line's.
+    let (mut labels, mut previous_labels) = (Vec::new(), Vec::new());
     // Checking UTF-8 once for the whole input is much cheaper than for every name and value; a
     // line of an input that is not UTF-8 is checked piecewise.
     let text = std::str::from_utf8(input).ok();
+    let mut previous_name = "";
     for (index, range) in lines(input).enumerate() {
         let line_text = text.and_then(|text| text.get(range.clone()));
-        let parsed = line::parse_with_text(&input[range], line_text, &mut labels);
+        std::mem::swap(&mut labels, &mut previous_labels);
+        let hints = line::Hints {
+            name: previous_name,
+            labels: &previous_labels,
+        };
+        let parsed = line::parse_with_text(&input[range], line_text, hints, &mut labels);
+        if let Ok(Line::Sample(sample)) = &parsed {
+            previous_name = sample.name;
+        }
         assembler
             .apply(parsed, &labels)
             .map_err(|kind| ParseError {
