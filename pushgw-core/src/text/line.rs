@@ -801,3 +801,113 @@ impl<'a> Source<'a, '_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn parse_line(line: &str) -> (Result<Line<'_>, LineError<'_>>, Vec<Label<'_>>) {
+        let mut labels = Vec::new();
+        let parsed = parse(line.as_bytes(), &mut labels);
+        (parsed, labels)
+    }
+
+    #[test]
+    fn reports_how_far_a_failed_line_got() {
+        let partial = |line| parse_line(line).0.expect_err("a bad line").partial;
+        assert_eq!(
+            partial("x{a=b} 1\n"),
+            Partial::Sample {
+                name: "x",
+                pending_label: Some("a"),
+            }
+        );
+        assert_eq!(
+            partial("x{a=\"1\" b} 1\n"),
+            Partial::Sample {
+                name: "x",
+                pending_label: None,
+            }
+        );
+        assert_eq!(partial("# HELP x a\\tb\n"), Partial::Help("x"));
+        assert_eq!(partial("# TYPE x foo\n"), Partial::Type("x"));
+        assert_eq!(partial("1x 1\n"), Partial::Nothing);
+        let (parsed, labels) = parse_line("x{a=\"1\",b=\"2\" c} 1\n");
+        assert!(parsed.is_err());
+        assert_eq!(
+            labels.len(),
+            2,
+            "complete labels are kept for the checks of the family"
+        );
+    }
+
+    #[test]
+    fn hints_never_change_the_result() {
+        let hinted = |line: &'static str, name, label| {
+            let previous = [Label {
+                name: label,
+                value: Cow::Borrowed(""),
+            }];
+            let hints = Hints {
+                name,
+                labels: &previous,
+            };
+            let mut labels = Vec::new();
+            let parsed = parse_with_text(line.as_bytes(), Some(line), hints, &mut labels);
+            (parsed, labels)
+        };
+        for line in [
+            "abc{de=\"1\"} 1\n",
+            "ab{d=\"1\"} 1\n",
+            "ab:c{d_e=\"1\"} 1\n",
+            "ab",
+            "ab{d",
+        ] {
+            for (name, label) in [("ab", "d"), ("abc", "de"), ("ab:", "d_"), ("", "")] {
+                assert_eq!(
+                    hinted(line, name, label),
+                    parse_line(line),
+                    "{line:?} {name} {label}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn parses_floats_as_go() {
+        let cases = [
+            ("1", Some(1.0)),
+            ("-0", Some(-0.0)),
+            ("+.5e-3", Some(0.0005)),
+            ("1.7560473e+07", Some(17_560_473.0)),
+            ("Infinity", Some(f64::INFINITY)),
+            ("-inf", Some(f64::NEG_INFINITY)),
+            ("1e400", None),
+            ("1e-400", Some(0.0)),
+            ("+NaN", None),
+            ("0x1p3", None),
+            ("1_0", None),
+            ("", None),
+            (".", None),
+            ("1e", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse_float(text), expected, "{text:?}");
+        }
+        assert!(parse_float("nan").is_some_and(f64::is_nan));
+    }
+
+    proptest! {
+        #[test]
+        fn fast_decimals_agree_with_the_general_parser(
+            text in "[+-]?[0-9]{0,20}(\\.[0-9]{0,20})?([eE][+-]?[0-9]{1,3})?"
+        ) {
+            if let Some(fast) = parse_simple_decimal(text.as_bytes()) {
+                let general: f64 = text.parse().expect("the fast path takes only valid decimals");
+                prop_assert_eq!(fast.to_bits(), general.to_bits());
+            }
+        }
+    }
+}
