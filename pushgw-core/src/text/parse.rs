@@ -104,8 +104,11 @@ struct Assembler<'a> {
     /// TYPE line and drops it at the end if it got no samples).
     families: Vec<FamilyState>,
     by_name: HashMap<&'a str, usize>,
-    /// The last name resolved and what it resolved to: consecutive lines mostly share a name.
-    last: Option<(&'a str, Resolved)>,
+    /// The last few names resolved and what they resolved to: neighbouring lines mostly share a
+    /// name, or alternate between the `_bucket`, `_sum` and `_count` of one family.
+    recent: [Option<(&'a str, Resolved)>; 4],
+    /// Where the next name resolved goes in `recent`.
+    next_recent: usize,
 }
 
 struct FamilyState {
@@ -216,7 +219,7 @@ impl<'a> Assembler<'a> {
         state.typed = true;
         state.family.metric_type = metric_type;
         // Names ending in `_sum`, `_count` or `_bucket` may now resolve differently.
-        self.last = None;
+        self.recent = [None; 4];
         Ok(())
     }
 
@@ -267,13 +270,13 @@ impl<'a> Assembler<'a> {
     /// The family of a metric name, created if there is none, as the reference's
     /// `setOrCreateCurrentMF` finds it.
     fn resolve(&mut self, name: &'a str) -> Resolved {
-        if let Some((last, resolved)) = self.last
-            && last == name
-        {
+        let cached = self.recent.iter().flatten();
+        if let Some(&(_, resolved)) = cached.into_iter().find(|(recent, _)| *recent == name) {
             return resolved;
         }
         let resolved = self.resolve_uncached(name);
-        self.last = Some((name, resolved));
+        self.recent[self.next_recent] = Some((name, resolved));
+        self.next_recent = (self.next_recent + 1) % self.recent.len();
         resolved
     }
 
@@ -440,13 +443,14 @@ fn owned_labels(labels: &[Label<'_>], special: Option<&str>) -> Vec<LabelPair> {
 fn same_label_set(pairs: &[LabelPair], labels: &[Label<'_>], special: Option<&str>) -> bool {
     let mut count = 0;
     for label in labels.iter().filter(|label| Some(label.name) != special) {
-        count += 1;
-        let found = pairs
-            .iter()
-            .any(|pair| pair.name == label.name && pair.value == label.value);
+        // Lines of one metric mostly list its labels in the same order: try the same position
+        // before searching.
+        let same = |pair: &LabelPair| pair.name == label.name && pair.value == label.value;
+        let found = pairs.get(count).is_some_and(same) || pairs.iter().any(same);
         if !found {
             return false;
         }
+        count += 1;
     }
     count == pairs.len()
 }
