@@ -30,6 +30,17 @@ use super::ParseErrorKind;
 use crate::model::MetricType;
 
 /// One line of the text format, borrowing from the input.
+///
+/// ```
+/// use pushgw_core::model::MetricType;
+/// use pushgw_core::text::line::{self, Line};
+///
+/// let mut labels = Vec::new();
+/// let parsed = line::parse(b"# TYPE rpc_seconds summary\n", &mut labels).unwrap();
+/// assert_eq!(parsed, Line::Type { name: "rpc_seconds", metric_type: Some(MetricType::Summary) });
+/// let parsed = line::parse(b"# HELP rpc_seconds RPC\\nlatency.\n", &mut labels).unwrap();
+/// assert_eq!(parsed, Line::Help { name: "rpc_seconds", text: Some("RPC\nlatency.".into()) });
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Line<'a> {
     /// An empty line or one of blanks only.
@@ -59,6 +70,17 @@ pub enum Line<'a> {
 }
 
 /// A sample line without its labels.
+///
+/// ```
+/// use pushgw_core::text::line::{self, Line, Sample};
+///
+/// let mut labels = Vec::new();
+/// let parsed = line::parse(b"up 1 1700000000000\n", &mut labels).unwrap();
+/// assert_eq!(
+///     parsed,
+///     Line::Sample(Sample { name: "up", value: 1.0, timestamp_ms: Some(1_700_000_000_000) })
+/// );
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sample<'a> {
     /// The metric name as written, e.g. `rpc_duration_seconds_count`.
@@ -70,6 +92,16 @@ pub struct Sample<'a> {
 }
 
 /// One label of a sample line, its value unescaped (borrowed unless it contained escapes).
+///
+/// ```
+/// use std::borrow::Cow;
+/// use pushgw_core::text::line;
+///
+/// let mut labels = Vec::new();
+/// line::parse(b"m{path=\"C:\\\\tmp\",code=\"200\"} 1\n", &mut labels).unwrap();
+/// assert_eq!(labels[0].value, Cow::<str>::Owned(r"C:\tmp".to_owned()));
+/// assert!(matches!(labels[1].value, Cow::Borrowed("200")));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Label<'a> {
     /// The label name.
@@ -79,6 +111,17 @@ pub struct Label<'a> {
 }
 
 /// Why a line failed, and how far it got before failing.
+///
+/// ```
+/// use pushgw_core::text::ParseErrorKind;
+/// use pushgw_core::text::line::{self, Partial};
+///
+/// let mut labels = Vec::new();
+/// let err = line::parse(b"m{a=\"1\",b=2} 1\n", &mut labels).unwrap_err();
+/// assert_eq!(err.kind, ParseErrorKind::ExpectedQuote { found: b'2' });
+/// assert_eq!(err.partial, Partial::Sample { name: "m", pending_label: Some("b") });
+/// assert_eq!(labels.len(), 1);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineError<'a> {
     /// The error as the reference reports it, if nothing that depends on earlier lines fails first.
@@ -92,6 +135,14 @@ pub struct LineError<'a> {
 
 /// What a failed line had established before its error, for the checks that the reference runs
 /// before reaching the error and that depend on earlier lines.
+///
+/// ```
+/// use pushgw_core::text::line::{self, Partial};
+///
+/// // A second HELP line for `m` would be reported before the bad escape.
+/// let err = line::parse(b"# HELP m bad \\escape\n", &mut Vec::new()).unwrap_err();
+/// assert_eq!(err.partial, Partial::Help("m"));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Partial<'a> {
     /// Nothing that matters.
