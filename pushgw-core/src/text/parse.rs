@@ -359,8 +359,19 @@ impl FamilyState {
             .copied()
             .find(|&index| same_label_set(&metrics[index].labels, labels, special));
         let index = found.unwrap_or_else(|| {
-            let value = match self.family.metric_type {
-                MetricType::Summary => Value::Summary(Summary::default()),
+            // The series of a family mostly have as many quantiles or buckets as the previous.
+            let value = match metrics.last().map(|last| &last.value) {
+                Some(Value::Summary(last)) => Value::Summary(Summary {
+                    quantiles: Vec::with_capacity(last.quantiles.len()),
+                    ..Summary::default()
+                }),
+                Some(Value::Histogram(last)) => Value::Histogram(Histogram {
+                    buckets: Vec::with_capacity(last.buckets.len()),
+                    ..Histogram::default()
+                }),
+                _ if self.family.metric_type == MetricType::Summary => {
+                    Value::Summary(Summary::default())
+                }
                 _ => Value::Histogram(Histogram::default()),
             };
             metrics.push(Metric {
@@ -432,11 +443,11 @@ fn second_type(family: &MetricFamily) -> ParseErrorKind {
 }
 
 fn owned_labels(labels: &[Label<'_>], special: Option<&str>) -> Vec<LabelPair> {
-    labels
-        .iter()
-        .filter(|label| Some(label.name) != special)
-        .map(|label| LabelPair::new(label.name, label.value.as_ref()))
-        .collect()
+    let mut pairs = Vec::with_capacity(labels.len());
+    for label in labels.iter().filter(|label| Some(label.name) != special) {
+        pairs.push(LabelPair::new(label.name, label.value.as_ref()));
+    }
+    pairs
 }
 
 /// Whether `labels` without `special` are the same set as `pairs`. Both have unique names.
