@@ -88,6 +88,10 @@ fn vectors_are_named_and_paired() {
                 "{} is neither .prom nor .expected",
                 path.display()
             );
+            // While expectations are being written, a new vector's may not exist yet.
+            if std::env::var_os("UPDATE_EXPECT").is_some() {
+                continue;
+            }
             let sibling = path.with_extension(if extension == "prom" {
                 "expected"
             } else {
