@@ -539,8 +539,15 @@ fn label_value<'a>(src: Source<'a, '_>, input: &'a [u8]) -> IResult<'a, Cow<'a, 
         b'"' => {}
         found => return fail(ParseErrorKind::ExpectedQuote { found }),
     }
-    let mut value: Cow<'_, [u8]> = Cow::Borrowed(&[]);
     let mut rest = &input[1..];
+    // The common case: no escapes, so the value is a part of the line.
+    if let Some(at) = memchr::memchr3(b'"', b'\\', b'\n', rest)
+        && rest[at] == b'"'
+        && let Some(value) = src.str(&rest[..at])
+    {
+        return Ok((&rest[at + 1..], Cow::Borrowed(value)));
+    }
+    let mut value: Cow<'_, [u8]> = Cow::Borrowed(&[]);
     loop {
         let Some(at) = memchr::memchr3(b'"', b'\\', b'\n', rest) else {
             return fail(ParseErrorKind::UnexpectedEof);
