@@ -665,9 +665,32 @@ fn parse_simple_decimal(text: &[u8]) -> Option<f64> {
 /// `hint` and the rest of the input, if the input starts with the name `hint` (made of bytes of
 /// `class`), which a byte not of `class` ends.
 fn hinted<'a>(input: &'a [u8], hint: &'a str, class: u8) -> Option<(&'a [u8], &'a str)> {
-    let rest = input.strip_prefix(hint.as_bytes())?;
+    let head = input.get(..hint.len())?;
+    if !same(head, hint.as_bytes()) {
+        return None;
+    }
+    let rest = &input[hint.len()..];
     let ends = !hint.is_empty() && rest.first().is_some_and(|&b| !is(b, class));
     ends.then_some((rest, hint))
+}
+
+/// Byte-wise equality, cheaper than `==` (a call to `memcmp`) for the short names and values of
+/// the format, which two overlapping words cover.
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word =
+        |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("eight bytes"));
+    let half =
+        |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("four bytes"));
+    match n {
+        0..4 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
+    }
 }
 
 /// A metric name, `[a-zA-Z_:][a-zA-Z0-9_:]*`, possibly empty. The input must not be empty.
@@ -930,6 +953,21 @@ mod tests {
                     "{line:?} {name} {label}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn compares_bytes() {
+        let text = b"abcdefghijklmnopqrstuvwxyz";
+        for n in 0..=text.len() {
+            let a = &text[..n];
+            assert!(same(a, &a.to_vec()));
+            for i in 0..n {
+                let mut b = a.to_vec();
+                b[i] = b'_';
+                assert!(!same(a, &b), "{n} {i}");
+            }
+            assert!(!same(a, &text[..n.saturating_sub(1)]) || n == 0);
         }
     }
 

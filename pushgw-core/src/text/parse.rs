@@ -271,7 +271,10 @@ impl<'a> Assembler<'a> {
     /// `setOrCreateCurrentMF` finds it.
     fn resolve(&mut self, name: &'a str) -> Resolved {
         let cached = self.recent.iter().flatten();
-        if let Some(&(_, resolved)) = cached.into_iter().find(|(recent, _)| *recent == name) {
+        if let Some(&(_, resolved)) = cached
+            .into_iter()
+            .find(|(recent, _)| line::same(recent.as_bytes(), name.as_bytes()))
+        {
             return resolved;
         }
         let resolved = self.resolve_uncached(name);
@@ -417,17 +420,24 @@ fn check_labels(
                     _ => ParseErrorKind::InvalidBucketBound { value },
                 }
             })?;
-        } else if labels[..index].iter().any(|other| other.name == label.name) {
+        } else if labels[..index]
+            .iter()
+            .any(|other| same_name(other.name, label.name))
+        {
             return Err(duplicate());
         }
     }
     if let Some(pending) = pending
         && Some(pending) != special
-        && labels.iter().any(|label| label.name == pending)
+        && labels.iter().any(|label| same_name(label.name, pending))
     {
         return Err(duplicate());
     }
     Ok(bound)
+}
+
+fn same_name(a: &str, b: &str) -> bool {
+    line::same(a.as_bytes(), b.as_bytes())
 }
 
 fn second_help(family: &MetricFamily) -> ParseErrorKind {
@@ -456,7 +466,10 @@ fn same_label_set(pairs: &[LabelPair], labels: &[Label<'_>], special: Option<&st
     for label in labels.iter().filter(|label| Some(label.name) != special) {
         // Lines of one metric mostly list its labels in the same order: try the same position
         // before searching.
-        let same = |pair: &LabelPair| pair.name == label.name && pair.value == label.value;
+        let same = |pair: &LabelPair| {
+            same_name(&pair.name, label.name)
+                && line::same(pair.value.as_bytes(), label.value.as_bytes())
+        };
         let found = pairs.get(count).is_some_and(same) || pairs.iter().any(same);
         if !found {
             return false;
