@@ -12,12 +12,14 @@
 //! One gateway serves all vectors in turn (the group is deleted before each push), and all
 //! disagreements are collected and reported together.
 
+use std::cell::Cell;
 use std::fmt;
 use std::fs;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::Once;
 
-use pushgw_core::model::{LabelPair, MetricFamily};
+use pushgw_core::model::{LabelPair, Metric, MetricFamily, MetricType, Value};
 use pushgw_core::text;
 use pushgw_tests::exposition::{FamilyBlock, is_gateway_own, pushed_family_blocks};
 use pushgw_tests::{GoPushgateway, http};
@@ -131,6 +133,62 @@ fn go_pushgateway_answers_inline_bodies_as_the_oracle_expects() {
     );
 }
 
+/// The sanitation helper does to a model what the Go store did to the same families in
+/// `go_pushgateway_answers_inline_bodies_as_the_oracle_expects`.
+#[test]
+fn sanitising_orders_like_the_go_store() {
+    let metric = |labels: &[(&str, &str)], value: f64| Metric {
+        labels: labels
+            .iter()
+            .map(|(name, value)| LabelPair::new(*name, *value))
+            .collect(),
+        value: Value::Gauge(value),
+        timestamp_ms: None,
+    };
+    let family = |name: &str, metrics: Vec<Metric>| MetricFamily {
+        name: name.to_owned(),
+        help: None,
+        metric_type: MetricType::Gauge,
+        unit: None,
+        metrics,
+    };
+    let sanitised = sanitise_like_store(
+        vec![
+            family(
+                "zeta",
+                vec![
+                    metric(&[("job", "body"), ("b", "2"), ("a", "1")], 1.0),
+                    metric(&[("a", "9")], 2.0),
+                ],
+            ),
+            family("empty", vec![]),
+            family("alpha", vec![metric(&[("instance", "i")], 3.0)]),
+        ],
+        JOB,
+    );
+    let shown: Vec<String> = sanitised
+        .iter()
+        .flat_map(|family| {
+            family.metrics.iter().map(|metric| {
+                let labels: Vec<String> = metric
+                    .labels
+                    .iter()
+                    .map(|label| format!("{}={:?}", label.name, label.value))
+                    .collect();
+                format!("{}{{{}}}", family.name, labels.join(","))
+            })
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            r#"alpha{instance="i",job="oracle"}"#,
+            r#"zeta{a="9",instance="",job="oracle"}"#,
+            r#"zeta{a="1",b="2",instance="",job="oracle"}"#,
+        ]
+    );
+}
+
 /// The oracle reports vectors filed under the wrong verdict, whatever our parser says.
 #[test]
 fn misfiled_vectors_are_reported() {
@@ -203,7 +261,12 @@ fn ask_go(gateway: &GoPushgateway, body: &[u8]) -> GoAnswer {
     };
     if pushed.status == 200 {
         let metrics = http::get(&gateway.url("/metrics")).expect("scraping the Go Pushgateway");
-        assert_eq!(metrics.status, 200, "GET /metrics answered {}", metrics.text());
+        assert_eq!(
+            metrics.status,
+            200,
+            "GET /metrics answered {}",
+            metrics.text()
+        );
         answer.pushed = pushed_family_blocks(&metrics.text());
     }
     answer
@@ -243,7 +306,12 @@ fn judge(gateway: &GoPushgateway, verdict: Verdict, path: &Path) -> Option<Misma
             .to_string_lossy()
     );
     let go = ask_go(gateway, &body);
-    let go_summary = format!("HTTP {} {:?}\n{}", go.status, go.body, blocks_text(&go.pushed));
+    let go_summary = format!(
+        "HTTP {} {:?}\n{}",
+        go.status,
+        go.body,
+        blocks_text(&go.pushed)
+    );
     let ours = guarded("text::parse", || text::parse(&body));
     let mismatch = |problem: String, ours: String| {
         Some(Mismatch {
@@ -284,10 +352,7 @@ fn judge(gateway: &GoPushgateway, verdict: Verdict, path: &Path) -> Option<Misma
             match ours {
                 Err(panic) => mismatch("our renderer panicked".to_owned(), panic),
                 Ok(ours) if ours == go.pushed => None,
-                Ok(ours) => mismatch(
-                    "the stored families differ".to_owned(),
-                    blocks_text(&ours),
-                ),
+                Ok(ours) => mismatch("the stored families differ".to_owned(), blocks_text(&ours)),
             }
         }
         (Verdict::Err, Err(error)) => {
@@ -312,9 +377,25 @@ fn judge(gateway: &GoPushgateway, verdict: Verdict, path: &Path) -> Option<Misma
 }
 
 /// Runs `f`, turning a panic into an error message: a panicking parser is one more mismatch to
-/// report, not the end of the oracle.
+/// report, not the end of the oracle. The panic is not printed (the mismatch list shows it), but
+/// panics of other threads still are.
 fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, String> {
-    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+    thread_local! {
+        static QUIET: Cell<bool> = const { Cell::new(false) };
+    }
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let default = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !QUIET.get() {
+                default(info);
+            }
+        }));
+    });
+    QUIET.set(true);
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    QUIET.set(false);
+    result.map_err(|payload| {
         let message = payload
             .downcast_ref::<&str>()
             .map(|s| (*s).to_owned())
@@ -352,7 +433,7 @@ fn sanitise_like_store(families: Vec<MetricFamily>, job: &str) -> Vec<MetricFami
             }
             family.metrics.sort_by(|left, right| {
                 left.labels.len().cmp(&right.labels.len()).then_with(|| {
-                    let values = |metric: &pushgw_core::Metric| {
+                    let values = |metric: &Metric| {
                         metric
                             .labels
                             .iter()
