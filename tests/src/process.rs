@@ -22,7 +22,8 @@ const LOG_TAIL_LINES: usize = 40;
 /// is a pipe whose only writer is the test process. When the [`Process`] is dropped, or the test
 /// binary exits in any way, the pipe reaches end of file, and the watcher kills the program and
 /// removes the temporary directory. The supervisor itself waits for the program and exits with its
-/// status, so that [`Process::exit_status`] sees the program's own exit.
+/// status, so that [`Process::exit_status`] sees the program's own exit; it leaves a file `exited`
+/// behind so that the watcher does not kill a recycled pid.
 ///
 /// Arguments: `$1` the temporary directory, then the program and its arguments.
 const SUPERVISOR: &str = r#"
@@ -32,9 +33,12 @@ exec 3<&0 </dev/null
 "$@" 3<&- &
 child=$!
 echo "$child" > "$dir/.pid.tmp" && mv "$dir/.pid.tmp" "$dir/pid"
-{ read -r line <&3; kill -KILL "$child" 2>/dev/null; rm -rf "$dir"; } &
+{ read -r line <&3; [ -e "$dir/exited" ] || kill -KILL "$child" 2>/dev/null; rm -rf "$dir"; } &
 exec 3<&-
 wait "$child"
+status=$?
+: > "$dir/exited"
+exit "$status"
 "#;
 
 /// A running program with its stdout and stderr in log files of its own temporary directory.

@@ -97,7 +97,7 @@ enum Start {
 /// # Panics
 ///
 /// If the server exits for another reason, is not ready in time, or loses its port
-/// [`PORT_ATTEMPTS`] times; the process's log tail is printed as it is dropped.
+/// five times in a row; the process's log tail is printed as it is dropped.
 #[track_caller]
 pub fn start_server(mut spec: ServerSpec<'_>) -> Server {
     for _ in 0..PORT_ATTEMPTS {

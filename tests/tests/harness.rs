@@ -53,6 +53,34 @@ fn the_shared_go_pushgateway_is_started_once() {
     assert_eq!(first.port(), second.port());
     let ready = http::get(&first.url("/-/ready")).expect("asking the shared gateway");
     assert_eq!(ready.status, 200);
+    // Read by `a_server_in_a_static_dies_with_the_test_binary`.
+    println!("shared gateway pid: {}", first.process().pid());
+}
+
+#[test]
+fn a_server_in_a_static_dies_with_the_test_binary() {
+    // Run the test above in a fresh copy of this test binary, which exits without dropping the
+    // shared gateway.
+    let output = Command::new(std::env::current_exe().expect("the test binary's path"))
+        .args([
+            "--exact",
+            "the_shared_go_pushgateway_is_started_once",
+            "--nocapture",
+        ])
+        .output()
+        .expect("running the test binary again");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    let pid: u32 = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("shared gateway pid: "))
+        .and_then(|pid| pid.parse().ok())
+        .unwrap_or_else(|| panic!("no pid in the output: {stdout}"));
+    wait_until(
+        Duration::from_secs(10),
+        "the shared gateway to die with its test binary",
+        || Ok::<_, String>(!is_alive(pid)),
+    );
 }
 
 #[test]
