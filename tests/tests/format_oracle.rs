@@ -6,8 +6,9 @@
 //! - `ok/`: 200, and its `/metrics` shows the pushed families exactly as we render them after
 //!   sanitising them as the store does;
 //! - `err/`: 400 because the body does not parse; the response body is our `ParseError`'s text;
-//! - `reject/`: 400 although the body parses (timestamps, inconsistent families): our parser
-//!   accepts it, the store must reject it.
+//! - `reject/`: 400 `pushed metrics are invalid or inconsistent with existing metrics: ...`
+//!   although the body parses (timestamps, inconsistent families): our parser accepts it, the
+//!   store must reject it.
 //!
 //! One gateway serves all vectors in turn (the group is deleted before each push), and all
 //! disagreements are collected and reported together.
@@ -89,6 +90,7 @@ fn go_pushgateway_answers_inline_bodies_as_the_oracle_expects() {
           # TYPE empty counter\n# HELP alpha Help text.\nalpha{instance=\"i\"} 3\n",
     );
     assert_eq!((answer.status, answer.body.as_str()), (200, ""));
+    assert_eq!(answer.verdict(), Some(Verdict::Ok));
     let blocks: Vec<(&str, &str)> = answer
         .pushed
         .iter()
@@ -114,6 +116,7 @@ fn go_pushgateway_answers_inline_bodies_as_the_oracle_expects() {
     assert_eq!(answer.pushed.len(), 1, "{:?}", answer.pushed);
 
     let answer = ask_go(&gateway, b"some_metric 3.14");
+    assert_eq!(answer.verdict(), Some(Verdict::Err));
     assert_eq!(
         (answer.status, answer.body.as_str()),
         (
@@ -123,6 +126,7 @@ fn go_pushgateway_answers_inline_bodies_as_the_oracle_expects() {
     );
 
     let answer = ask_go(&gateway, b"some_metric 3.14 1700000000000\n");
+    assert_eq!(answer.verdict(), Some(Verdict::Reject));
     assert_eq!(
         (answer.status, answer.body.as_str()),
         (
@@ -196,7 +200,9 @@ fn misfiled_vectors_are_reported() {
     for (verdict, name, body) in [
         ("ok", "0001_no_final_newline.prom", "m 1"),
         ("err", "0001_valid.prom", "m 1\n"),
+        ("err", "0002_timestamp.prom", "m 1 1000\n"),
         ("reject", "0001_valid.prom", "m 1\n"),
+        ("reject", "0002_no_final_newline.prom", "m 1"),
     ] {
         let dir = root.path().join(verdict);
         fs::create_dir_all(&dir).expect("creating a verdict directory");
@@ -214,7 +220,9 @@ fn misfiled_vectors_are_reported() {
         [
             "ok/0001_no_final_newline.prom",
             "err/0001_valid.prom",
-            "reject/0001_valid.prom"
+            "err/0002_timestamp.prom",
+            "reject/0001_valid.prom",
+            "reject/0002_no_final_newline.prom",
         ]
     );
 }
@@ -244,6 +252,22 @@ struct GoAnswer {
     body: String,
     /// The pushed families of `/metrics` after a 200; empty otherwise.
     pushed: Vec<FamilyBlock>,
+}
+
+/// The prefix of the gateway's 400 body when a push parsed but the store refused it (spec §3.6).
+const REJECTED: &str = "pushed metrics are invalid or inconsistent with existing metrics: ";
+
+impl GoAnswer {
+    /// Which directory the answer says the vector belongs in: `reject` is a 400 with the store's
+    /// message, `err` any other 400 (the parser's message); `None` for other statuses.
+    fn verdict(&self) -> Option<Verdict> {
+        match self.status {
+            200 => Some(Verdict::Ok),
+            400 if self.body.starts_with(REJECTED) => Some(Verdict::Reject),
+            400 => Some(Verdict::Err),
+            _ => None,
+        }
+    }
 }
 
 /// Pushes `body` as the only group of `gateway` and reads back what it stored.
@@ -322,20 +346,18 @@ fn judge(gateway: &GoPushgateway, verdict: Verdict, path: &Path) -> Option<Misma
         })
     };
 
-    let expected_status = match verdict {
-        Verdict::Ok => 200,
-        Verdict::Err | Verdict::Reject => 400,
-    };
     let ours_summary = match &ours {
         Ok(Ok(families)) => format!("parsed {} families", families.len()),
         Ok(Err(error)) => format!("parse error: {error}"),
         Err(panic) => panic.clone(),
     };
-    if go.status != expected_status {
+    if go.verdict() != Some(verdict) {
         return mismatch(
             format!(
-                "the Go Pushgateway answered {} where the directory says {expected_status}",
-                go.status
+                "the Go Pushgateway answered {} ({}) where the directory says {}",
+                go.status,
+                go.verdict().map_or("unexpected", Verdict::dir_name),
+                verdict.dir_name()
             ),
             ours_summary,
         );
