@@ -378,13 +378,13 @@ fn judge(gateway: &GoPushgateway, verdict: Verdict, path: &Path) -> Option<Misma
             }
         }
         (Verdict::Err, Err(error)) => {
+            // The gateway answers a parse error with its text and a newline (Go's `http.Error`).
             let ours = format!("{error}\n");
-            (ours != go.body).then(|| Mismatch {
-                vector: vector.clone(),
-                problem: "the error messages differ".to_owned(),
-                go: go_summary.clone(),
-                ours: format!("{ours:?}"),
-            })
+            if ours == go.body {
+                None
+            } else {
+                mismatch("the error messages differ".to_owned(), format!("{ours:?}"))
+            }
         }
         (Verdict::Reject, Ok(_)) => None,
         (Verdict::Ok | Verdict::Reject, Err(_)) => mismatch(
