@@ -1,9 +1,8 @@
 //! Child processes that cannot outlive their test.
 
-use std::env;
 use std::fs;
 use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
 use std::thread;
@@ -231,32 +230,6 @@ impl Drop for Process {
             eprintln!("reaping {} failed: {e}", self.name);
         }
     }
-}
-
-/// Finds `program` on `PATH` (falling back to `/usr/bin`, where Debian installs it).
-///
-/// # Panics
-///
-/// If it is not installed, naming the Debian package that provides it: the black-box tests never
-/// skip for a missing program.
-pub fn find_program(program: &str, debian_package: &str) -> PathBuf {
-    let path = env::var_os("PATH").unwrap_or_default();
-    env::split_paths(&path)
-        .chain([PathBuf::from("/usr/bin")])
-        .map(|dir| dir.join(program))
-        .find(|candidate| is_executable(candidate))
-        .unwrap_or_else(|| {
-            panic!(
-                "`{program}` is not installed (not on PATH nor in /usr/bin): install the Debian \
-                 package `{debian_package}` (apt-get install {debian_package}; scripts/test.sh \
-                 does it when run as root)"
-            )
-        })
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    fs::metadata(path).is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
 }
 
 fn log_file(dir: &Path, name: &str) -> fs::File {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use pushgw_tests::{
     GoPushgateway, Process, Prometheus, ServerSpec, find_program, http, start_server, wait_for,
-    wait_until,
+    wait_until, workspace_binary,
 };
 
 #[test]
@@ -153,6 +153,12 @@ fn a_process_can_be_signalled() {
 #[should_panic(expected = "install the Debian package `no-such-package`")]
 fn a_missing_program_names_its_debian_package() {
     find_program("no-such-program-pushgw", "no-such-package");
+}
+
+#[test]
+#[should_panic(expected = "has not been built: run `cargo build -p no-such-package`")]
+fn a_missing_workspace_binary_says_how_to_build_it() {
+    workspace_binary("no-such-binary-pushgw", "no-such-package");
 }
 
 #[test]
