@@ -10,8 +10,8 @@
 //!   although the body parses (timestamps, inconsistent families): our parser accepts it, the
 //!   store must reject it.
 //!
-//! One gateway serves all vectors in turn (the group is deleted before each push), and all
-//! disagreements are collected and reported together.
+//! A gateway judges vectors one after the other (the group is deleted before each push; two
+//! gateways share the work), and all disagreements are collected and reported together.
 
 use std::cell::Cell;
 use std::fmt;
@@ -19,6 +19,7 @@ use std::fs;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::Once;
+use std::thread;
 
 use pushgw_core::model::{LabelPair, Metric, MetricFamily, MetricType, Value};
 use pushgw_core::text;
@@ -27,6 +28,11 @@ use pushgw_tests::{GoPushgateway, http};
 
 /// The job every vector is pushed to; the oracle's only group.
 const JOB: &str = "oracle";
+
+/// How many gateways judge vectors in parallel. Each vector costs three HTTP round trips whose
+/// time is mostly our unoptimised client's, so two workers (the machine has two cores) halve the
+/// oracle's run time.
+const WORKERS: usize = 2;
 
 /// The verdicts, named as the vector directories are.
 const VERDICTS: [Verdict; 3] = [Verdict::Ok, Verdict::Err, Verdict::Reject];
@@ -58,11 +64,7 @@ fn text_vectors_match_the_go_pushgateway() {
         root.display(),
         vectors.len()
     );
-    let gateway = GoPushgateway::start(&[]);
-    let mismatches: Vec<Mismatch> = vectors
-        .iter()
-        .filter_map(|(verdict, path)| judge(&gateway, *verdict, path))
-        .collect();
+    let mismatches = judge_all(&vectors);
     assert!(
         mismatches.is_empty(),
         "{} of {} text vectors disagree with the Go Pushgateway:\n\n{}",
@@ -208,10 +210,8 @@ fn misfiled_vectors_are_reported() {
         fs::create_dir_all(&dir).expect("creating a verdict directory");
         fs::write(dir.join(name), body).expect("writing a vector");
     }
-    let gateway = GoPushgateway::start(&[]);
-    let misfiled: Vec<String> = vectors(root.path())
-        .iter()
-        .filter_map(|(verdict, path)| judge(&gateway, *verdict, path))
+    let misfiled: Vec<String> = judge_all(&vectors(root.path()))
+        .into_iter()
         .filter(|mismatch| mismatch.problem.starts_with("the Go Pushgateway answered"))
         .map(|mismatch| mismatch.vector)
         .collect();
@@ -243,6 +243,34 @@ fn vectors(root: &Path) -> Vec<(Verdict, PathBuf)> {
         vectors.extend(paths.into_iter().map(|path| (verdict, path)));
     }
     vectors
+}
+
+/// Judges `vectors` on [`WORKERS`] gateways in parallel, each taking a contiguous share, and
+/// returns the mismatches in the order of `vectors`.
+fn judge_all(vectors: &[(Verdict, PathBuf)]) -> Vec<Mismatch> {
+    let share = vectors.len().div_ceil(WORKERS).max(1);
+    thread::scope(|scope| {
+        let workers: Vec<_> = vectors
+            .chunks(share)
+            .map(|share| {
+                scope.spawn(move || {
+                    let gateway = GoPushgateway::start(&[]);
+                    share
+                        .iter()
+                        .filter_map(|(verdict, path)| judge(&gateway, *verdict, path))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|payload| panic::resume_unwind(payload))
+            })
+            .collect()
+    })
 }
 
 /// What the Go Pushgateway made of one body.
