@@ -55,6 +55,21 @@ impl Prometheus {
         }
     }
 
+    /// Starts Prometheus scraping the Pushgateway at `address` (`127.0.0.1:<port>`) every second,
+    /// with `honor_labels: true` as the Pushgateway's documentation asks, under the scrape job
+    /// `pushgateway`.
+    #[track_caller]
+    pub fn scraping(address: &str) -> Prometheus {
+        Prometheus::start(&format!(
+            "global:\n  scrape_interval: 1s\n\
+             scrape_configs:\n\
+             \x20 - job_name: pushgateway\n\
+             \x20   honor_labels: true\n\
+             \x20   static_configs:\n\
+             \x20     - targets: ['{address}']\n"
+        ))
+    }
+
     /// `http://127.0.0.1:<port>`, without a trailing slash.
     pub fn base_url(&self) -> String {
         self.server.base_url()

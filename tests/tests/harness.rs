@@ -17,10 +17,7 @@ fn prometheus_scrapes_a_push_from_the_go_pushgateway() {
         .expect("pushing to the Go Pushgateway");
     assert_eq!(pushed.status, 200, "push answered {}", pushed.text());
 
-    let prometheus = Prometheus::start(&format!(
-        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: pushgateway\n    honor_labels: true\n    static_configs:\n      - targets: ['{}']\n",
-        gateway.address()
-    ));
+    let prometheus = Prometheus::scraping(&gateway.address());
     let sample = wait_for(
         Duration::from_secs(30),
         "Prometheus to have scraped some_metric",
