@@ -8,7 +8,10 @@
 //! - `err/`: 400 because the body does not parse; the response body is our `ParseError`'s text;
 //! - `reject/`: 400 `pushed metrics are invalid or inconsistent with existing metrics: ...`
 //!   although the body parses (timestamps, inconsistent families): our parser accepts it, the
-//!   store must reject it.
+//!   store must reject it;
+//! - `deviation/`: 200, and we deliberately differ (spec §17, `deviation/README.md`): our parser
+//!   refuses the body or we store something else. A vector there on which we agree with the
+//!   reference is reported, so that the list of deviations stays true.
 //!
 //! A gateway judges vectors one after the other (the group is deleted before each push; two
 //! gateways share the work), and all disagreements are collected and reported together.
@@ -35,13 +38,20 @@ const JOB: &str = "oracle";
 const WORKERS: usize = 2;
 
 /// The verdicts, named as the vector directories are.
-const VERDICTS: [Verdict; 3] = [Verdict::Ok, Verdict::Err, Verdict::Reject];
+const VERDICTS: [Verdict; 4] = [
+    Verdict::Ok,
+    Verdict::Err,
+    Verdict::Reject,
+    Verdict::Deviation,
+];
 
+/// What a vector's directory says about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Verdict {
     Ok,
     Err,
     Reject,
+    Deviation,
 }
 
 impl Verdict {
@@ -50,6 +60,15 @@ impl Verdict {
             Verdict::Ok => "ok",
             Verdict::Err => "err",
             Verdict::Reject => "reject",
+            Verdict::Deviation => "deviation",
+        }
+    }
+
+    /// The Go Pushgateway's own verdict on the vectors of this directory.
+    fn of_go(self) -> Verdict {
+        match self {
+            Verdict::Deviation => Verdict::Ok,
+            verdict => verdict,
         }
     }
 }
@@ -205,6 +224,7 @@ fn misfiled_vectors_are_reported() {
         ("err", "0002_timestamp.prom", "m 1 1000\n"),
         ("reject", "0001_valid.prom", "m 1\n"),
         ("reject", "0002_no_final_newline.prom", "m 1"),
+        ("deviation", "0001_timestamp.prom", "m 1 1000\n"),
     ] {
         let dir = root.path().join(verdict);
         fs::create_dir_all(&dir).expect("creating a verdict directory");
@@ -223,6 +243,7 @@ fn misfiled_vectors_are_reported() {
             "err/0002_timestamp.prom",
             "reject/0001_valid.prom",
             "reject/0002_no_final_newline.prom",
+            "deviation/0001_timestamp.prom",
         ]
     );
 }
@@ -280,6 +301,8 @@ struct GoAnswer {
     body: String,
     /// The pushed families of `/metrics` after a 200; empty otherwise.
     pushed: Vec<FamilyBlock>,
+    /// Status and body of `/metrics` if it did not answer 200 (a push can break scrapes, Q6/Q7).
+    scrape_error: Option<String>,
 }
 
 /// The prefix of the gateway's 400 body when a push parsed but the store refused it (spec §3.6).
@@ -310,16 +333,19 @@ fn ask_go(gateway: &GoPushgateway, body: &[u8]) -> GoAnswer {
         status: pushed.status,
         body: pushed.text(),
         pushed: Vec::new(),
+        scrape_error: None,
     };
     if pushed.status == 200 {
         let metrics = http::get(&gateway.url("/metrics")).expect("scraping the Go Pushgateway");
-        assert_eq!(
-            metrics.status,
-            200,
-            "GET /metrics answered {}",
-            metrics.text()
-        );
-        answer.pushed = pushed_family_blocks(&metrics.text());
+        if metrics.status == 200 {
+            answer.pushed = pushed_family_blocks(&metrics.text());
+        } else {
+            answer.scrape_error = Some(format!(
+                "GET /metrics answered {} {:?}",
+                metrics.status,
+                metrics.text()
+            ));
+        }
     }
     answer
 }
@@ -359,9 +385,10 @@ fn judge(gateway: &GoPushgateway, verdict: Verdict, path: &Path) -> Option<Misma
     );
     let go = ask_go(gateway, &body);
     let go_summary = format!(
-        "HTTP {} {:?}\n{}",
+        "HTTP {} {:?}\n{}{}",
         go.status,
         go.body,
+        go.scrape_error.as_deref().unwrap_or_default(),
         blocks_text(&go.pushed)
     );
     let ours = guarded("text::parse", || text::parse(&body));
@@ -379,7 +406,7 @@ fn judge(gateway: &GoPushgateway, verdict: Verdict, path: &Path) -> Option<Misma
         Ok(Err(error)) => format!("parse error: {error}"),
         Err(panic) => panic.clone(),
     };
-    if go.verdict() != Some(verdict) {
+    if go.verdict() != Some(verdict.of_go()) {
         return mismatch(
             format!(
                 "the Go Pushgateway answered {} ({}) where the directory says {}",
@@ -395,16 +422,11 @@ fn judge(gateway: &GoPushgateway, verdict: Verdict, path: &Path) -> Option<Misma
         Ok(parsed) => parsed,
     };
     match (verdict, parsed) {
-        (Verdict::Ok, Ok(families)) => {
-            let ours = guarded("text::render_family", || {
-                rendered_blocks(sanitise_like_store(families, JOB))
-            });
-            match ours {
-                Err(panic) => mismatch("our renderer panicked".to_owned(), panic),
-                Ok(ours) if ours == go.pushed => None,
-                Ok(ours) => mismatch("the stored families differ".to_owned(), blocks_text(&ours)),
-            }
-        }
+        (Verdict::Ok, Ok(families)) => match our_blocks(families) {
+            Err(panic) => mismatch("our renderer panicked".to_owned(), panic),
+            Ok(ours) if ours == go.pushed && go.scrape_error.is_none() => None,
+            Ok(ours) => mismatch("the stored families differ".to_owned(), blocks_text(&ours)),
+        },
         (Verdict::Err, Err(error)) => {
             // The gateway answers a parse error with its text and a newline (Go's `http.Error`).
             let ours = format!("{error}\n");
@@ -414,7 +436,15 @@ fn judge(gateway: &GoPushgateway, verdict: Verdict, path: &Path) -> Option<Misma
                 mismatch("the error messages differ".to_owned(), format!("{ours:?}"))
             }
         }
-        (Verdict::Reject, Ok(_)) => None,
+        (Verdict::Reject, Ok(_)) | (Verdict::Deviation, Err(_)) => None,
+        (Verdict::Deviation, Ok(families)) => match our_blocks(families) {
+            Err(panic) => mismatch("our renderer panicked".to_owned(), panic),
+            Ok(ours) if ours == go.pushed && go.scrape_error.is_none() => mismatch(
+                "listed as a deviation, but we agree with the Go Pushgateway".to_owned(),
+                blocks_text(&ours),
+            ),
+            Ok(_) => None,
+        },
         (Verdict::Ok | Verdict::Reject, Err(_)) => mismatch(
             "we fail to parse what the Go Pushgateway parses".to_owned(),
             ours_summary,
@@ -424,6 +454,14 @@ fn judge(gateway: &GoPushgateway, verdict: Verdict, path: &Path) -> Option<Misma
             ours_summary,
         ),
     }
+}
+
+/// What the gateway would show of `families` if we stored them: our rendering of each family,
+/// sanitised as the store does, or the message of a panic while rendering.
+fn our_blocks(families: Vec<MetricFamily>) -> Result<Vec<FamilyBlock>, String> {
+    guarded("text::render_family", || {
+        rendered_blocks(sanitise_like_store(families, JOB))
+    })
 }
 
 /// Runs `f`, turning a panic into an error message: a panicking parser is one more mismatch to
