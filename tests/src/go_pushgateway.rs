@@ -3,7 +3,8 @@
 use std::process::Command;
 use std::sync::OnceLock;
 
-use crate::{Process, Server, ServerSpec, find_program, start_server};
+use crate::server::ready_at;
+use crate::{Error, Process, Server, ServerSpec, find_program, start_server};
 
 /// A running Go Pushgateway (`/usr/bin/prometheus-pushgateway`, Debian package
 /// `prometheus-pushgateway`), listening on 127.0.0.1 with persistence off unless the arguments
@@ -45,7 +46,15 @@ impl GoPushgateway {
             command.args(args);
             command
         })
-        .ready_path(&ready_path);
+        .ready_when(|process, port| {
+            // The gateway logs this only once it has bound the port (exporter-toolkit's `Serve`),
+            // so a `/-/ready` answered by another process on the same port cannot fool us.
+            let listening = format!("msg=\"Listening on\" address=127.0.0.1:{port}");
+            if !process.stderr().contains(&listening) {
+                return Err(Error::new(format!("no `{listening}` in its log yet")));
+            }
+            ready_at(port, &ready_path)
+        });
         GoPushgateway {
             server: start_server(spec),
         }

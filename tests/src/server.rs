@@ -12,8 +12,8 @@ const PORT_ATTEMPTS: u32 = 5;
 /// Builds a server's command from its port and temporary directory.
 type CommandFn<'a> = dyn FnMut(u16, &Path) -> Command + 'a;
 
-/// Tells from the port whether a server is ready.
-type ReadyFn<'a> = dyn Fn(u16) -> Result<bool, Error> + 'a;
+/// Tells from the process and its port whether a server is ready.
+type ReadyFn<'a> = dyn Fn(&Process, u16) -> Result<bool, Error> + 'a;
 
 /// What [`start_server`] needs to know: how to build the command for a port, and how to tell
 /// that the server is ready.
@@ -33,19 +33,20 @@ impl<'a> ServerSpec<'a> {
         ServerSpec {
             name: name.to_owned(),
             command: Box::new(command),
-            ready: Box::new(|port| ready_at(port, "/-/ready")),
+            ready: Box::new(|_, port| ready_at(port, "/-/ready")),
             timeout: Duration::from_secs(30),
         }
     }
 
     /// Ready when `GET <path>` answers 200 (e.g. `/prefix/-/ready` with a route prefix).
     pub fn ready_path(mut self, path: &'a str) -> Self {
-        self.ready = Box::new(move |port| ready_at(port, path));
+        self.ready = Box::new(move |_, port| ready_at(port, path));
         self
     }
 
-    /// Ready when `check(port)` returns `Ok(true)`: for servers behind TLS or basic auth.
-    pub fn ready_when(mut self, check: impl Fn(u16) -> Result<bool, Error> + 'a) -> Self {
+    /// Ready when `check(process, port)` returns `Ok(true)`: for servers behind TLS or basic
+    /// auth, or to also wait for a log line.
+    pub fn ready_when(mut self, check: impl Fn(&Process, u16) -> Result<bool, Error> + 'a) -> Self {
         self.ready = Box::new(check);
         self
     }
@@ -119,7 +120,7 @@ pub fn start_server(mut spec: ServerSpec<'_>) -> Server {
                     spec.name
                 );
             }
-            (spec.ready)(port).map(|ready| ready.then_some(Start::Ready))
+            (spec.ready)(&process, port).map(|ready| ready.then_some(Start::Ready))
         });
         if let Start::Ready = start {
             return Server { process, port };
@@ -131,7 +132,8 @@ pub fn start_server(mut spec: ServerSpec<'_>) -> Server {
     );
 }
 
-fn ready_at(port: u16, path: &str) -> Result<bool, Error> {
+/// Whether `GET <path>` on `port` answers 200; an error showing the answer otherwise.
+pub(crate) fn ready_at(port: u16, path: &str) -> Result<bool, Error> {
     let response = http::get(&format!("http://127.0.0.1:{port}{path}"))?;
     match response.status {
         200 => Ok(true),
