@@ -35,12 +35,12 @@ impl GoPushgateway {
                 .any(|arg| arg.starts_with("--web.listen-address")),
             "the harness chooses --web.listen-address itself"
         );
-        let persistence = !args.iter().any(|arg| arg.starts_with("--persistence.file"));
+        let persistence_off = !args.iter().any(|arg| arg.starts_with("--persistence.file"));
         let ready_path = format!("{}/-/ready", route_prefix(args));
         let spec = ServerSpec::new("the Go Pushgateway", |port, _dir| {
             let mut command = Command::new(&program);
             command.arg(format!("--web.listen-address=127.0.0.1:{port}"));
-            if persistence {
+            if persistence_off {
                 command.arg("--persistence.file=");
             }
             command.args(args);
