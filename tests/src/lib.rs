@@ -1,1 +1,49 @@
-//! Shared helpers for the black-box tests: starting the Go Pushgateway, Prometheus and pushgw on loopback.
+//! The black-box test harness: real servers on free loopback ports, a small HTTP client, and
+//! polling with deadlines.
+//!
+//! Every black-box test (format oracle, sidecar, installer, tutorial, client matrix, load) talks to
+//! real processes over HTTP through this crate: the Go Pushgateway (the reference, see
+//! [`GoPushgateway`]), Prometheus ([`Prometheus`]) and our own binaries ([`start_server`]). It
+//! deliberately knows nothing of pushgw's internals and never skips: a missing program is a test
+//! failure that names the Debian package to install.
+//!
+//! The building blocks:
+//! - [`free_port`]: a port on 127.0.0.1 that was free a moment ago; [`start_server`] retries with
+//!   a fresh one when the server lost the race for it ("address already in use").
+//! - [`Process`]: a child process whose output goes to log files in its own temporary directory,
+//!   killed and reaped on drop, and killed too when the test binary dies, so that servers kept in
+//!   a `static` (`GoPushgateway::shared`) do not outlive the tests.
+//! - [`wait_until`] / [`wait_for`]: poll a condition until a deadline, then panic naming what was
+//!   awaited and the last error, instead of sleeping blindly.
+//! - [`http`]: `request(method, url, headers, body) -> Response`; 4xx and 5xx are ordinary
+//!   responses, not errors.
+//! - [`exposition`]: splitting a text exposition into per-family blocks, to compare `/metrics`
+//!   of two gateways family by family.
+//!
+//! ```no_run
+//! use pushgw_tests::{GoPushgateway, http};
+//!
+//! let gateway = GoPushgateway::start(&[]);
+//! let pushed = http::put(&gateway.url("/metrics/job/some_job"), b"some_metric 3.14\n").unwrap();
+//! assert_eq!(pushed.status, 200);
+//! ```
+
+mod error;
+pub mod exposition;
+mod go_pushgateway;
+pub mod http;
+mod port;
+mod process;
+mod program;
+mod prometheus;
+mod server;
+mod wait;
+
+pub use error::Error;
+pub use go_pushgateway::GoPushgateway;
+pub use port::free_port;
+pub use process::Process;
+pub use program::{find_program, workspace_binary};
+pub use prometheus::Prometheus;
+pub use server::{Server, ServerSpec, start_server};
+pub use wait::{wait_for, wait_until};
