@@ -29,4 +29,7 @@ fi
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+# The fuzz targets are outside the workspace (cargo-fuzz's layout); make sure they still build.
+cargo check --quiet --manifest-path fuzz/Cargo.toml
 cargo test --workspace
