@@ -32,6 +32,7 @@ mod error;
 pub mod exposition;
 mod go_pushgateway;
 pub mod http;
+mod in_process;
 mod port;
 mod process;
 mod program;
@@ -41,6 +42,7 @@ mod wait;
 
 pub use error::Error;
 pub use go_pushgateway::GoPushgateway;
+pub use in_process::InProcessGateway;
 pub use port::free_port;
 pub use process::Process;
 pub use program::{find_program, workspace_binary};
