@@ -1,0 +1,520 @@
+//! Command-line flags: the reference's names, defaults and syntax (spec §9.1), plus our extras.
+//!
+//! The reference parses flags with kingpin: `--flag=value` and `--flag value`, booleans switched
+//! on by `--flag` and off by `--no-flag`, durations in Go syntax. clap handles the dotted long
+//! names; [`normalize`] rewrites kingpin's `--no-<flag>` into `--<flag>=false` before clap sees
+//! the arguments. `--<flag>=true|false` is also accepted (the 1.5.1 binary rejects it; accepting
+//! it harms no one). [`Flags::status`] turns the values back into the strings the reference
+//! reports in `/api/v1/status`.
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+use clap::{ArgAction, Parser, ValueEnum};
+
+use crate::duration;
+
+/// Boolean flags, by long name: the only ones `--no-<flag>` applies to.
+const BOOLEAN_FLAGS: [&str; 5] = [
+    "web.systemd-socket",
+    "web.enable-lifecycle",
+    "web.enable-admin-api",
+    "push.disable-consistency-check",
+    "push.enable-utf8-names",
+];
+
+/// Severity threshold of the log (`--log.level`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum LogLevel {
+    /// Everything.
+    Debug,
+    /// The default.
+    Info,
+    /// Warnings and errors.
+    Warn,
+    /// Errors only.
+    Error,
+}
+
+/// Output format of the log (`--log.format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// `ts=… caller=… level=info msg="…"`, like the Go gateway.
+    Logfmt,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Every flag of the sidecar; each field's `help` is its `--help` text (the reference's verbatim
+/// for the reference's flags).
+#[derive(Debug, Clone, PartialEq, Eq, Parser)]
+#[command(
+    name = "pushgw-sidecar",
+    about = "The Pushgateway",
+    long_about = None,
+    disable_version_flag = true,
+    max_term_width = 100
+)]
+pub struct Flags {
+    #[arg(help = "Show application version.",
+          long = "version", action = ArgAction::SetTrue)]
+    pub version: bool,
+
+    #[arg(help = "Use systemd socket activation listeners instead of port listeners (Linux only).",
+          long = "web.systemd-socket", value_name = "BOOL", num_args = 0..=1,
+          require_equals = true, default_value = "false", default_missing_value = "true",
+          value_parser = parse_bool, hide_default_value = true)]
+    pub web_systemd_socket: bool,
+
+    #[arg(help = "Addresses on which to expose metrics and web interface. Repeatable for multiple addresses. Examples: `:9100` or `[::1]:9100` for http.",
+          long = "web.listen-address", value_name = "ADDRESS", default_value = ":9091",
+          action = ArgAction::Append)]
+    pub web_listen_address: Vec<String>,
+
+    #[arg(
+        help = "Path to configuration file that can enable TLS or authentication. See: https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md",
+        long = "web.config.file",
+        value_name = "FILE",
+        default_value = ""
+    )]
+    pub web_config_file: String,
+
+    #[arg(
+        help = "Accepted for compatibility with Debian's build (/etc/default/prometheus-pushgateway); ignored, the web UI is built in.",
+        long = "web.local-assets",
+        value_name = "DIR",
+        default_value = ""
+    )]
+    pub web_local_assets: String,
+
+    #[arg(
+        help = "Path under which to expose metrics.",
+        long = "web.telemetry-path",
+        value_name = "PATH",
+        default_value = "/metrics"
+    )]
+    pub web_telemetry_path: String,
+
+    #[arg(help = "The URL under which the Pushgateway is externally reachable.",
+          long = "web.external-url", value_name = "URL", default_value = "",
+          value_parser = parse_url)]
+    pub web_external_url: String,
+
+    #[arg(
+        help = "Prefix for the internal routes of web endpoints. Defaults to the path of --web.external-url.",
+        long = "web.route-prefix",
+        value_name = "PREFIX",
+        default_value = ""
+    )]
+    pub web_route_prefix: String,
+
+    #[arg(help = "Enable shutdown via HTTP request.",
+          long = "web.enable-lifecycle", value_name = "BOOL", num_args = 0..=1,
+          require_equals = true, default_value = "false", default_missing_value = "true",
+          value_parser = parse_bool, hide_default_value = true)]
+    pub web_enable_lifecycle: bool,
+
+    #[arg(help = "Enable API endpoints for admin control actions.",
+          long = "web.enable-admin-api", value_name = "BOOL", num_args = 0..=1,
+          require_equals = true, default_value = "false", default_missing_value = "true",
+          value_parser = parse_bool, hide_default_value = true)]
+    pub web_enable_admin_api: bool,
+
+    #[arg(
+        help = "Largest accepted request body in bytes, before and after Content-Encoding is undone; larger bodies get 413. 0 means unlimited. (pushgw extension)",
+        long = "web.max-body-bytes",
+        value_name = "BYTES",
+        default_value = "33554432"
+    )]
+    pub web_max_body_bytes: u64,
+
+    #[arg(help = "Time allowed to read a request's headers (and the TLS handshake); 0 means no limit. (pushgw extension)",
+          long = "web.read-header-timeout", value_name = "DURATION", default_value = "30s",
+          value_parser = parse_duration)]
+    pub web_read_header_timeout: Duration,
+
+    #[arg(help = "Time allowed to read a request's body; 0 means no limit. (pushgw extension)",
+          long = "web.read-timeout", value_name = "DURATION", default_value = "1m",
+          value_parser = parse_duration)]
+    pub web_read_timeout: Duration,
+
+    #[arg(
+        help = "File to persist metrics. If empty, metrics are only kept in memory.",
+        long = "persistence.file",
+        value_name = "FILE",
+        default_value = ""
+    )]
+    pub persistence_file: String,
+
+    #[arg(help = "The minimum interval at which to write out the persistence file.",
+          long = "persistence.interval", value_name = "DURATION", default_value = "5m",
+          value_parser = parse_duration)]
+    pub persistence_interval: Duration,
+
+    #[arg(help = "Do not check consistency of pushed metrics. DANGEROUS.",
+          long = "push.disable-consistency-check", value_name = "BOOL", num_args = 0..=1,
+          require_equals = true, default_value = "false", default_missing_value = "true",
+          value_parser = parse_bool, hide_default_value = true)]
+    pub push_disable_consistency_check: bool,
+
+    #[arg(help = "Allow UTF-8 characters in metric and label names.",
+          long = "push.enable-utf8-names", value_name = "BOOL", num_args = 0..=1,
+          require_equals = true, default_value = "false", default_missing_value = "true",
+          value_parser = parse_bool, hide_default_value = true)]
+    pub push_enable_utf8_names: bool,
+
+    #[arg(
+        help = "Only log messages with the given severity or above. One of: [debug, info, warn, error]",
+        long = "log.level",
+        value_name = "LEVEL",
+        default_value = "info",
+        value_enum,
+        hide_possible_values = true
+    )]
+    pub log_level: LogLevel,
+
+    #[arg(
+        help = "Output format of log messages. One of: [logfmt, json]",
+        long = "log.format",
+        value_name = "FORMAT",
+        default_value = "logfmt",
+        value_enum,
+        hide_possible_values = true
+    )]
+    pub log_format: LogFormat,
+}
+
+/// Why the command line was not accepted, or that it asked for help or the version.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Run with these flags.
+    Run(Box<Flags>),
+    /// Print this text to stdout and exit 0 (`--help`, `--version`).
+    Print(String),
+    /// Print `pushgw-sidecar: error: <message>, try --help` and exit non-zero.
+    Error(String),
+}
+
+impl Flags {
+    /// Parses a full command line (program name first).
+    ///
+    /// ```
+    /// use pushgw_sidecar::flags::{Flags, Outcome};
+    /// let Outcome::Run(flags) = Flags::parse_args(["pushgw-sidecar", "--no-web.enable-lifecycle"])
+    /// else { panic!("not parsed") };
+    /// assert!(!flags.web_enable_lifecycle);
+    /// assert_eq!(flags.web_listen_address, [":9091"]);
+    /// ```
+    pub fn parse_args<I, T>(args: I) -> Outcome
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString>,
+    {
+        match Flags::try_parse_from(normalize(args)) {
+            Ok(flags) if flags.version => {
+                Outcome::Print(crate::build_info::BuildInfo::current().version_text())
+            }
+            Ok(flags) => Outcome::Run(Box::new(flags)),
+            Err(err) if err.kind() == clap::error::ErrorKind::DisplayHelp => {
+                Outcome::Print(err.render().to_string())
+            }
+            Err(err) => Outcome::Error(one_line(&err)),
+        }
+    }
+
+    /// The flag values as `/api/v1/status` reports them: the reference's keys, Go's spellings
+    /// (`"5m0s"`, `"true"`, addresses joined by commas), sorted by key; our extras included.
+    ///
+    /// ```
+    /// use pushgw_sidecar::flags::{Flags, Outcome};
+    /// let Outcome::Run(flags) = Flags::parse_args(["pushgw-sidecar"]) else { panic!() };
+    /// let status = flags.status();
+    /// assert!(status.contains(&("persistence.interval".to_owned(), "5m0s".to_owned())));
+    /// ```
+    pub fn status(&self) -> Vec<(String, String)> {
+        let mut entries: Vec<(String, String)> = [
+            ("log.format", self.log_format_name().to_owned()),
+            ("log.level", self.log_level_name().to_owned()),
+            ("persistence.file", self.persistence_file.clone()),
+            (
+                "persistence.interval",
+                duration::format(self.persistence_interval),
+            ),
+            (
+                "push.disable-consistency-check",
+                self.push_disable_consistency_check.to_string(),
+            ),
+            (
+                "push.enable-utf8-names",
+                self.push_enable_utf8_names.to_string(),
+            ),
+            ("web.config.file", self.web_config_file.clone()),
+            (
+                "web.enable-admin-api",
+                self.web_enable_admin_api.to_string(),
+            ),
+            (
+                "web.enable-lifecycle",
+                self.web_enable_lifecycle.to_string(),
+            ),
+            ("web.external-url", self.web_external_url.clone()),
+            ("web.listen-address", self.web_listen_address.join(",")),
+            ("web.local-assets", self.web_local_assets.clone()),
+            ("web.max-body-bytes", self.web_max_body_bytes.to_string()),
+            (
+                "web.read-header-timeout",
+                duration::format(self.web_read_header_timeout),
+            ),
+            ("web.read-timeout", duration::format(self.web_read_timeout)),
+            ("web.route-prefix", self.web_route_prefix.clone()),
+            ("web.systemd-socket", self.web_systemd_socket.to_string()),
+            ("web.telemetry-path", self.web_telemetry_path.clone()),
+        ]
+        .into_iter()
+        .map(|(key, value)| (key.to_owned(), value))
+        .collect();
+        entries.sort();
+        entries
+    }
+
+    /// `--web.max-body-bytes` as a cap (`None`: unlimited).
+    pub fn max_body_bytes(&self) -> Option<u64> {
+        (self.web_max_body_bytes != 0).then_some(self.web_max_body_bytes)
+    }
+
+    fn log_level_name(&self) -> &'static str {
+        match self.log_level {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        }
+    }
+
+    fn log_format_name(&self) -> &'static str {
+        match self.log_format {
+            LogFormat::Logfmt => "logfmt",
+            LogFormat::Json => "json",
+        }
+    }
+}
+
+/// Rewrites kingpin's `--no-<flag>` for boolean flags into `--<flag>=false`; everything after a
+/// bare `--` is left alone.
+///
+/// ```
+/// let args = pushgw_sidecar::flags::normalize(["x", "--no-web.enable-admin-api", "--no-such"]);
+/// assert_eq!(args, ["x", "--web.enable-admin-api=false", "--no-such"]);
+/// ```
+pub fn normalize<I, T>(args: I) -> Vec<OsString>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString>,
+{
+    let mut after_separator = false;
+    args.into_iter()
+        .map(Into::into)
+        .map(|arg| {
+            if after_separator {
+                return arg;
+            }
+            if arg == "--" {
+                after_separator = true;
+                return arg;
+            }
+            match arg.to_str().and_then(|text| text.strip_prefix("--no-")) {
+                Some(name) if BOOLEAN_FLAGS.contains(&name) => format!("--{name}=false").into(),
+                _ => arg,
+            }
+        })
+        .collect()
+}
+
+/// A kingpin-style boolean value.
+fn parse_bool(value: &str) -> Result<bool, String> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        other => Err(format!("expected true or false, got {other:?}")),
+    }
+}
+
+fn parse_duration(value: &str) -> Result<Duration, String> {
+    duration::parse(value).map_err(|err| err.to_string())
+}
+
+/// kingpin's URL type accepts what Go's `url.Parse` accepts; we require at least an absolute
+/// URL or an empty value, since only the path is used and a typo should not pass silently.
+fn parse_url(value: &str) -> Result<String, String> {
+    if value.is_empty() || value.contains("://") || value.starts_with('/') {
+        Ok(value.to_owned())
+    } else {
+        Err(format!(
+            "invalid URL {value:?}: expected scheme://host/path"
+        ))
+    }
+}
+
+/// clap's multi-line error as one line, without the usage and the "try --help" hint.
+fn one_line(err: &clap::Error) -> String {
+    let rendered = err.render().to_string();
+    let parts: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more information"))
+        .filter(|line| !line.is_empty())
+        .collect();
+    parts.join("; ").trim_start_matches("error: ").to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Flags {
+        let full = std::iter::once("pushgw-sidecar").chain(args.iter().copied());
+        match Flags::parse_args(full) {
+            Outcome::Run(flags) => *flags,
+            other => panic!("{args:?} did not parse: {other:?}"),
+        }
+    }
+
+    fn error(args: &[&str]) -> String {
+        let full = std::iter::once("pushgw-sidecar").chain(args.iter().copied());
+        match Flags::parse_args(full) {
+            Outcome::Error(message) => message,
+            other => panic!("{args:?} was accepted: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_reference_ones() {
+        let flags = parse(&[]);
+        assert_eq!(flags.web_listen_address, [":9091"]);
+        assert_eq!(flags.web_telemetry_path, "/metrics");
+        assert_eq!(flags.persistence_file, "");
+        assert_eq!(flags.persistence_interval, Duration::from_secs(300));
+        assert!(!flags.web_enable_lifecycle);
+        assert!(!flags.web_enable_admin_api);
+        assert!(!flags.push_disable_consistency_check);
+        assert_eq!(flags.log_level, LogLevel::Info);
+        assert_eq!(flags.log_format, LogFormat::Logfmt);
+        assert_eq!(flags.max_body_bytes(), Some(32 << 20));
+    }
+
+    #[test]
+    fn values_with_equals_or_as_next_argument() {
+        let flags = parse(&[
+            "--web.listen-address=127.0.0.1:1",
+            "--web.listen-address",
+            "[::1]:2",
+            "--persistence.interval",
+            "1h30m",
+            "--persistence.file=/tmp/x",
+            "--log.level=debug",
+            "--log.format",
+            "json",
+        ]);
+        assert_eq!(flags.web_listen_address, ["127.0.0.1:1", "[::1]:2"]);
+        assert_eq!(flags.persistence_interval, Duration::from_secs(5400));
+        assert_eq!(flags.persistence_file, "/tmp/x");
+        assert_eq!(flags.log_level, LogLevel::Debug);
+        assert_eq!(flags.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn booleans_switch_on_off_and_take_explicit_values() {
+        let flags = parse(&["--web.enable-lifecycle", "--web.enable-admin-api"]);
+        assert!(flags.web_enable_lifecycle && flags.web_enable_admin_api);
+        let flags = parse(&[
+            "--no-web.enable-lifecycle",
+            "--push.disable-consistency-check",
+        ]);
+        assert!(!flags.web_enable_lifecycle && flags.push_disable_consistency_check);
+        let flags = parse(&[
+            "--web.enable-lifecycle=true",
+            "--web.enable-admin-api=false",
+        ]);
+        assert!(flags.web_enable_lifecycle && !flags.web_enable_admin_api);
+        // A boolean never swallows the next argument, as in kingpin.
+        assert!(error(&["--web.enable-lifecycle", "true"]).contains("'true'"));
+        assert!(error(&["--web.enable-lifecycle=maybe"]).contains("maybe"));
+    }
+
+    #[test]
+    fn debian_arguments_are_accepted() {
+        let flags = parse(&[
+            "--web.local-assets=/usr/share/prometheus/pushgateway",
+            "--persistence.file=/var/lib/prometheus/pushgateway.data",
+        ]);
+        assert_eq!(flags.web_local_assets, "/usr/share/prometheus/pushgateway");
+    }
+
+    #[test]
+    fn bad_values_are_one_line_errors_naming_the_value() {
+        let cases = [
+            (
+                &["--persistence.interval=abc"][..],
+                r#"time: invalid duration "abc""#,
+            ),
+            (&["--log.level=foo"], "foo"),
+            (&["--log.format=xml"], "xml"),
+            (&["--bogus"], "--bogus"),
+            (&["--no-web.telemetry-path"], "--no-web.telemetry-path"),
+            (&["--web.telemetry-path"], "--web.telemetry-path"),
+            (&["positional"], "positional"),
+            (&["--web.max-body-bytes=lots"], "lots"),
+            (&["--web.external-url=example.com"], "example.com"),
+        ];
+        for (args, needle) in cases {
+            let message = error(args);
+            assert!(!message.contains('\n'), "{args:?}: {message}");
+            assert!(message.contains(needle), "{args:?}: {message}");
+        }
+    }
+
+    #[test]
+    fn help_and_version_are_printed() {
+        let Outcome::Print(help) = Flags::parse_args(["pushgw-sidecar", "--help"]) else {
+            panic!("no help");
+        };
+        for flag in [
+            "--web.listen-address",
+            "--web.max-body-bytes",
+            "--persistence.interval",
+        ] {
+            assert!(help.contains(flag), "{flag} missing from help");
+        }
+        let Outcome::Print(version) = Flags::parse_args(["pushgw-sidecar", "--version"]) else {
+            panic!("no version");
+        };
+        assert!(version.starts_with("pushgw-sidecar, version "));
+    }
+
+    #[test]
+    fn status_uses_the_reference_spellings() {
+        let flags = parse(&[
+            "--web.listen-address=127.0.0.1:19106",
+            "--web.listen-address=127.0.0.1:19107",
+            "--persistence.interval=1h30m",
+            "--web.enable-lifecycle",
+        ]);
+        let status = flags.status();
+        let get = |key: &str| {
+            status
+                .iter()
+                .find(|(name, _)| name == key)
+                .map(|(_, value)| value.as_str())
+        };
+        assert_eq!(
+            get("web.listen-address"),
+            Some("127.0.0.1:19106,127.0.0.1:19107")
+        );
+        assert_eq!(get("persistence.interval"), Some("1h30m0s"));
+        assert_eq!(get("web.enable-lifecycle"), Some("true"));
+        assert_eq!(get("web.enable-admin-api"), Some("false"));
+        assert_eq!(get("log.level"), Some("info"));
+        assert_eq!(get("web.read-header-timeout"), Some("30s"));
+        assert!(status.windows(2).all(|pair| pair[0].0 < pair[1].0));
+    }
+}

@@ -1,0 +1,250 @@
+//! `pushgw-sidecar`: the drop-in replacement for the Prometheus Pushgateway server binary.
+//!
+//! A thin adapter around [`pushgw_core::gateway::Gateway`]: the reference's flags
+//! ([`flags`]), the log ([`logging`]), the exporter-toolkit web config ([`web_config`],
+//! [`auth`]), a hyper server ([`server`]), the persistence file ([`persistence`]) and signals.
+//! It holds no metric logic; every HTTP answer comes from `Gateway::handle`.
+//!
+//! Start-up order follows the reference: flags, web config, persistence file loaded, then the
+//! listeners open. A graceful shutdown (SIGINT, SIGTERM, `/-/quit`) stops accepting, drains
+//! in-flight requests, persists unconditionally and exits 0.
+//!
+//! # Deviations from the Go Pushgateway 1.5.1
+//!
+//! Deliberate, from spec §17 (the reference's quirk numbers in brackets). Everything else a
+//! client can observe is meant to be the reference's; a difference not listed here is a bug.
+//!
+//! * Any start-up failure (bad flag, port taken, bad web config, unusable persistence file)
+//!   exits non-zero with one line on stderr; the reference exits 0 on listener and web-config
+//!   errors [Q15].
+//! * SIGHUP persists at once and re-reads `--web.config.file`; it never terminates. The
+//!   reference dies on SIGHUP without persisting, and Debian's `systemctl reload` sends it [Q9].
+//! * A persistence file that cannot be read or restored is moved aside to
+//!   `<file>.corrupt.<unix-time>` and never overwritten; the reference discards it and later
+//!   overwrites it [Q8].
+//! * The persistence file is our own format, not Go's gob [D4]; writes are fsynced (file and
+//!   directory), the reference's are not.
+//! * Request bodies are capped (`--web.max-body-bytes`, default 32 MiB, 0 = unlimited) with
+//!   `413`, before and after `Content-Encoding` is undone; header and body reads have deadlines
+//!   (`--web.read-header-timeout`, `--web.read-timeout`, `408`). The reference has none [Q12].
+//! * `--web.config.file` is read at start-up and on SIGHUP; the reference re-reads it on every
+//!   request and the certificate on every TLS handshake. `client_allowed_sans` is rejected as
+//!   unsupported, TLS 1.0/1.1 are not offered (rustls), `CurveP521` is unsupported.
+//! * Boolean flags also accept `--flag=true|false`; the 1.5.1 binary only accepts `--flag` and
+//!   `--no-flag`. `--web.local-assets` (Debian) is accepted and ignored: the UI is built in.
+//! * `--help` is clap's layout (same flags and help texts); `--version` reports the Rust
+//!   compiler where the reference reports its Go version. Bad flags exit 1 as in the reference,
+//!   with clap's wording.
+//! * Listen addresses: `vsock://` is not supported.
+//! * A graceful shutdown waits at most 30 s for in-flight requests before the final persist;
+//!   the reference waits indefinitely.
+//! * The log keeps the reference's keys (`ts`, `caller`, `level`, `msg`) but `caller` names our
+//!   source files and the messages are ours where the reference's make no sense for us.
+//! * pprof (`/debug/pprof/`) does not exist.
+
+pub mod auth;
+pub mod build_info;
+pub mod duration;
+pub mod flags;
+pub mod logging;
+pub mod persistence;
+pub mod server;
+pub mod web_config;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use anyhow::Context as _;
+use pushgw_core::gateway::{Gateway, GatewayOptions};
+use tokio::signal::unix::{SignalKind, signal};
+use tracing::{error, info};
+
+use crate::build_info::BuildInfo;
+use crate::flags::Flags;
+use crate::persistence::{Loaded, PersistRequests, PersistenceFile, Snapshotter};
+use crate::server::{App, Limits};
+use crate::web_config::WebConfig;
+
+/// The gateway's persistence bytes.
+///
+/// The core's `Gateway::snapshot` / `Gateway::restore` are not there yet: until they are, the
+/// snapshot is empty and only an empty file restores (anything else, such as a Go gob file, is
+/// moved aside rather than overwritten). Wiring the real functions is one line in each method.
+struct GatewaySnapshots(Arc<Gateway>);
+
+impl Snapshotter for GatewaySnapshots {
+    fn snapshot(&self) -> Vec<u8> {
+        let _ = &self.0;
+        Vec::new()
+    }
+
+    fn restore(&self, bytes: &[u8]) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            bytes.is_empty(),
+            "unknown persistence format ({} bytes)",
+            bytes.len()
+        );
+        Ok(())
+    }
+}
+
+/// Runs the server with these flags until a graceful shutdown; an error is a start-up failure.
+pub async fn run(flags: Flags) -> anyhow::Result<()> {
+    let build = BuildInfo::current();
+    info!(
+        version = format!(
+            "(version={}, branch={}, revision={})",
+            build.version, build.branch, build.revision
+        ),
+        "starting pushgw-sidecar"
+    );
+    info!(
+        build_context = format!(
+            "(rustc={}, platform={}/{})",
+            build.rustc_version, build.os, build.arch
+        ),
+        "build context"
+    );
+
+    // Signal handlers first: a SIGHUP that arrives once we listen must not kill us.
+    let mut sigterm = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    let mut sighup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
+
+    let web_config_file =
+        (!flags.web_config_file.is_empty()).then(|| PathBuf::from(&flags.web_config_file));
+    let web_config = match &web_config_file {
+        Some(path) => WebConfig::load(path)?,
+        None => WebConfig::plain(),
+    };
+
+    let gateway = Arc::new(Gateway::new(GatewayOptions {
+        route_prefix: flags.web_route_prefix.clone(),
+        external_url: flags.web_external_url.clone(),
+        telemetry_path: flags.web_telemetry_path.clone(),
+        enable_admin_api: flags.web_enable_admin_api,
+        enable_lifecycle: flags.web_enable_lifecycle,
+        consistency_check: !flags.push_disable_consistency_check,
+        max_body_bytes: flags.max_body_bytes(),
+        flags: flags.status(),
+        build_information: build.status_entries(),
+        start_time: SystemTime::now(),
+    }));
+    let snapshots = Arc::new(GatewaySnapshots(gateway.clone()));
+
+    let persistence =
+        (!flags.persistence_file.is_empty()).then(|| PersistenceFile::new(&flags.persistence_file));
+    if let Some(file) = &persistence {
+        match file.load(snapshots.as_ref())? {
+            Loaded::Missing => {}
+            Loaded::Restored { bytes } => {
+                info!(file = %file.path().display(), bytes, "persisted metrics loaded");
+            }
+            Loaded::MovedAside { error, moved_to } => error!(
+                err = error,
+                moved_to = %moved_to.display(),
+                "could not load persisted metrics; the file was moved aside and the store starts empty"
+            ),
+        }
+    }
+    let requests = persistence
+        .as_ref()
+        .map(|_| Arc::new(PersistRequests::default()));
+
+    let app = Arc::new(App::new(
+        gateway,
+        web_config.clone(),
+        web_config_file,
+        requests.clone(),
+        Limits {
+            max_body_bytes: flags.max_body_bytes(),
+            read_header_timeout: non_zero(flags.web_read_header_timeout),
+            read_timeout: non_zero(flags.web_read_timeout),
+        },
+    ));
+
+    let listeners = server::bind(&flags.web_listen_address, flags.web_systemd_socket)?;
+    let http2 = web_config.tls.as_ref().is_some_and(|tls| {
+        tls.alpn_protocols
+            .iter()
+            .any(|protocol| protocol.as_slice() == b"h2")
+    });
+    let mut serving = tokio::task::JoinSet::new();
+    for listener in listeners {
+        let address = listener
+            .local_addr()
+            .map_or_else(|_| "?".to_owned(), |address| address.to_string());
+        info!(address, "Listening on");
+        if web_config.tls.is_some() {
+            info!(http2, address, "TLS is enabled.");
+        } else {
+            info!(http2 = false, address, "TLS is disabled.");
+        }
+        serving.spawn(server::accept_loop(app.clone(), listener));
+    }
+
+    let persist_once = persistence.clone().map(|file| {
+        let snapshots = snapshots.clone();
+        move || persist(file.clone(), snapshots.clone())
+    });
+    let schedule = match (&requests, persist_once) {
+        (Some(requests), Some(persist_once)) => Some(tokio::spawn(persistence::run_schedule(
+            flags.persistence_interval,
+            requests.clone(),
+            app.shutdown_signal(),
+            persist_once,
+        ))),
+        _ => None,
+    };
+
+    let mut shutdown = app.shutdown_signal();
+    loop {
+        tokio::select! {
+            _ = sigterm.recv() => {
+                info!("received SIGINT/SIGTERM; exiting gracefully...");
+                app.trigger_shutdown();
+                break;
+            }
+            _ = sigint.recv() => {
+                info!("received SIGINT/SIGTERM; exiting gracefully...");
+                app.trigger_shutdown();
+                break;
+            }
+            _ = sighup.recv() => {
+                info!("received SIGHUP; persisting and reloading the web config");
+                if let Some(requests) = &requests {
+                    requests.persist_now();
+                }
+                app.reload_web_config().await;
+            }
+            () = server::stopped(&mut shutdown) => break,
+        }
+    }
+
+    while serving.join_next().await.is_some() {}
+    info!("HTTP server stopped");
+    if let Some(schedule) = schedule {
+        // The schedule returns at shutdown, after a write it had started.
+        let _ = schedule.await;
+    }
+    if let Some(file) = persistence {
+        persist(file, snapshots).await;
+    }
+    Ok(())
+}
+
+/// One write of the persistence file, off the async threads; failures are logged.
+async fn persist(file: PersistenceFile, snapshots: Arc<GatewaySnapshots>) {
+    let path = file.path().display().to_string();
+    let written = tokio::task::spawn_blocking(move || file.write(&snapshots.snapshot())).await;
+    match written {
+        Ok(Ok(())) => info!(file = path, "metrics persisted"),
+        Ok(Err(err)) => error!(err = format!("{err:#}"), "error persisting metrics"),
+        Err(err) => error!(err = %err, "error persisting metrics"),
+    }
+}
+
+fn non_zero(duration: std::time::Duration) -> Option<std::time::Duration> {
+    (!duration.is_zero()).then_some(duration)
+}

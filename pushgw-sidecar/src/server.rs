@@ -1,0 +1,523 @@
+//! The HTTP server around [`Gateway::handle`]: listeners, one task per connection, TLS, the
+//! web config's access rules, request bodies read with a hard cap and deadlines, and the
+//! `QuitRequested` handshake for a graceful shutdown.
+//!
+//! It knows nothing of metrics. Per request it applies the web config (rate limit, Basic auth,
+//! extra headers), reads the body (413 over `--web.max-body-bytes`, without reading the rest;
+//! 408 past `--web.read-timeout`), hands the request to the gateway, and tells the persistence
+//! schedule that a write may have happened. No lock is held across an `.await`: the web config
+//! is an `Arc` cloned out of a short read lock.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context as _, bail};
+use bytes::Bytes;
+use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt as _, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use pushgw_core::gateway::{Gateway, QuitRequested};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tracing::{debug, error, info, warn};
+
+use crate::auth::Authenticator;
+use crate::persistence::PersistRequests;
+use crate::web_config::{RateLimit, WebConfig};
+
+/// How long a graceful shutdown waits for in-flight requests before persisting anyway; systemd
+/// kills a stopping service after 90 s by default, and the final persist must come first.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Limits on reading requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// `--web.max-body-bytes` (`None`: unlimited).
+    pub max_body_bytes: Option<u64>,
+    /// `--web.read-header-timeout`, also applied to the TLS handshake (`None`: no limit).
+    pub read_header_timeout: Option<Duration>,
+    /// `--web.read-timeout`, for the whole body (`None`: no limit).
+    pub read_timeout: Option<Duration>,
+}
+
+/// The web config in force and what is derived from it.
+#[derive(Debug)]
+struct WebState {
+    config: WebConfig,
+    auth: Authenticator,
+    limiter: Option<Mutex<TokenBucket>>,
+}
+
+impl WebState {
+    fn new(config: WebConfig) -> Self {
+        WebState {
+            auth: Authenticator::new(config.users.clone()),
+            limiter: config
+                .rate_limit
+                .map(|limit| Mutex::new(TokenBucket::new(limit))),
+            config,
+        }
+    }
+}
+
+/// Everything a connection task needs, shared.
+#[derive(Debug)]
+pub struct App {
+    gateway: Arc<Gateway>,
+    web: RwLock<Arc<WebState>>,
+    web_config_file: Option<PathBuf>,
+    persist: Option<Arc<PersistRequests>>,
+    limits: Limits,
+    shutdown: watch::Sender<bool>,
+}
+
+impl App {
+    /// The server state; `web_config` was loaded from `web_config_file` (if any), which SIGHUP
+    /// re-reads.
+    pub fn new(
+        gateway: Arc<Gateway>,
+        web_config: WebConfig,
+        web_config_file: Option<PathBuf>,
+        persist: Option<Arc<PersistRequests>>,
+        limits: Limits,
+    ) -> Self {
+        App {
+            gateway,
+            web: RwLock::new(Arc::new(WebState::new(web_config))),
+            web_config_file,
+            persist,
+            limits,
+            shutdown: watch::Sender::new(false),
+        }
+    }
+
+    /// Becomes true once a graceful shutdown has been asked for.
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    /// Asks for a graceful shutdown: stop accepting, drain, persist, exit.
+    pub fn trigger_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Re-reads `--web.config.file`; on error the previous config stays in force.
+    pub async fn reload_web_config(&self) {
+        let Some(path) = self.web_config_file.clone() else {
+            return;
+        };
+        let loaded = tokio::task::spawn_blocking(move || WebConfig::load(&path)).await;
+        match loaded {
+            Ok(Ok(config)) => {
+                *self.web.write().expect("web config lock is never poisoned") =
+                    Arc::new(WebState::new(config));
+                info!("web config reloaded");
+            }
+            Ok(Err(err)) => error!(
+                err = format!("{err:#}"),
+                "error reloading the web config, keeping the previous one"
+            ),
+            Err(err) => error!(err = %err, "error reloading the web config"),
+        }
+    }
+
+    fn web(&self) -> Arc<WebState> {
+        self.web
+            .read()
+            .expect("web config lock is never poisoned")
+            .clone()
+    }
+
+    /// Serves one accepted TCP connection until it closes or the server shuts down.
+    async fn serve_connection(
+        self: Arc<Self>,
+        stream: TcpStream,
+        peer: SocketAddr,
+        watcher: Watcher,
+    ) {
+        let _ = stream.set_nodelay(true);
+        let tls = self.web().config.tls.clone();
+        match tls {
+            None => {
+                self.serve_io(TokioIo::new(stream), peer, false, watcher)
+                    .await
+            }
+            Some(tls) => {
+                let handshake = tokio_rustls::TlsAcceptor::from(tls).accept(stream);
+                let stream = match self.limits.read_header_timeout {
+                    Some(limit) => match tokio::time::timeout(limit, handshake).await {
+                        Ok(stream) => stream,
+                        Err(_) => {
+                            debug!(source = %peer, "TLS handshake timed out");
+                            return;
+                        }
+                    },
+                    None => handshake.await,
+                };
+                match stream {
+                    Ok(stream) => {
+                        let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                        self.serve_io(TokioIo::new(stream), peer, h2, watcher).await;
+                    }
+                    Err(err) => debug!(source = %peer, err = %err, "TLS handshake error"),
+                }
+            }
+        }
+    }
+
+    async fn serve_io<I>(
+        self: Arc<Self>,
+        io: TokioIo<I>,
+        peer: SocketAddr,
+        h2: bool,
+        watcher: Watcher,
+    ) where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            // Go writes canonical header names (`Content-Type`); some scripts grep for them.
+            .title_case_headers(true)
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.limits.read_header_timeout);
+        builder.http2().timer(TokioTimer::new());
+        // HTTP/2 only when TLS negotiated it (ALPN), as the reference: no h2c on plain sockets.
+        let builder = if h2 {
+            builder.http2_only()
+        } else {
+            builder.http1_only()
+        };
+        let app = self.clone();
+        let service = hyper::service::service_fn(move |request| {
+            let app = app.clone();
+            async move { Ok::<_, Infallible>(app.respond(request, peer).await) }
+        });
+        let connection = builder.serve_connection(io, service);
+        if let Err(err) = watcher.watch(connection).await {
+            debug!(source = %peer, err = %err, "connection error");
+        }
+    }
+
+    /// Answers one request; every response carries the web config's headers.
+    async fn respond(&self, request: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+        let web = self.web();
+        let mut response = self.respond_unchecked(&web, request, peer).await;
+        for (name, value) in &web.config.headers {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+        response.map(Full::new)
+    }
+
+    async fn respond_unchecked(
+        &self,
+        web: &WebState,
+        request: Request<Incoming>,
+        peer: SocketAddr,
+    ) -> Response<Bytes> {
+        if let Some(limiter) = &web.limiter {
+            let allowed = limiter
+                .lock()
+                .expect("rate limiter lock is never poisoned")
+                .take(Instant::now());
+            if !allowed {
+                return plain_error(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
+            }
+        }
+        if !web.auth.check(request.headers().get(AUTHORIZATION)).await {
+            let mut response = plain_error(StatusCode::UNAUTHORIZED, "Unauthorized");
+            response
+                .headers_mut()
+                .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic"));
+            return response;
+        }
+        let (parts, body) = request.into_parts();
+        let body = match self.read_body(&parts.headers, body).await {
+            Ok(body) => body,
+            Err(rejection) => {
+                debug!(source = %peer, reason = ?rejection, "request body rejected");
+                return rejection.response();
+            }
+        };
+        let writes = matches!(parts.method, Method::PUT | Method::POST | Method::DELETE);
+        let response = self
+            .gateway
+            .handle(Request::from_parts(parts, body), SystemTime::now());
+        if writes && let Some(persist) = &self.persist {
+            persist.mark_changed();
+        }
+        if response.extensions().get::<QuitRequested>().is_some() {
+            warn!("received termination request via web service, exiting gracefully...");
+            self.trigger_shutdown();
+        }
+        response
+    }
+
+    /// The whole body, within `--web.max-body-bytes` and `--web.read-timeout`.
+    async fn read_body(
+        &self,
+        headers: &http::HeaderMap,
+        body: Incoming,
+    ) -> Result<Bytes, BodyRejection> {
+        let limit = self.limits.max_body_bytes;
+        if let Some(limit) = limit {
+            // A declared length over the cap is refused before a byte of the body is read
+            // (and, for `Expect: 100-continue`, before the client sends it).
+            let declared = headers
+                .get(CONTENT_LENGTH)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.parse::<u64>().ok());
+            if declared.is_some_and(|length| length > limit) {
+                return Err(BodyRejection::TooLarge(limit));
+            }
+        }
+        let collect = async {
+            let collected = match limit {
+                Some(limit) => {
+                    let cap = usize::try_from(limit).unwrap_or(usize::MAX);
+                    Limited::new(body, cap).collect().await
+                }
+                None => body.collect().await.map_err(Into::into),
+            };
+            match collected {
+                Ok(collected) => Ok(collected.to_bytes()),
+                Err(err) if err.is::<LengthLimitError>() => {
+                    Err(BodyRejection::TooLarge(limit.unwrap_or(u64::MAX)))
+                }
+                Err(err) => Err(BodyRejection::Read(err.to_string())),
+            }
+        };
+        match self.limits.read_timeout {
+            Some(timeout) => tokio::time::timeout(timeout, collect)
+                .await
+                .unwrap_or(Err(BodyRejection::Timeout)),
+            None => collect.await,
+        }
+    }
+}
+
+/// Why a request body was not read to the end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum BodyRejection {
+    /// Over `--web.max-body-bytes` (the cap).
+    TooLarge(u64),
+    /// Not complete within `--web.read-timeout`.
+    Timeout,
+    /// The connection failed or the framing was broken.
+    Read(String),
+}
+
+impl BodyRejection {
+    fn response(&self) -> Response<Bytes> {
+        match self {
+            BodyRejection::TooLarge(limit) => plain_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("request body exceeds the limit of {limit} bytes"),
+            ),
+            BodyRejection::Timeout => {
+                plain_error(StatusCode::REQUEST_TIMEOUT, "timeout reading request body")
+            }
+            BodyRejection::Read(err) => plain_error(
+                StatusCode::BAD_REQUEST,
+                &format!("error reading request body: {err}"),
+            ),
+        }
+    }
+}
+
+/// Go's `http.Error`: the message and a newline, as plain text that must not be sniffed.
+fn plain_error(status: StatusCode, message: &str) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from(format!("{message}\n")));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// Go's `rate.Limiter` as the toolkit uses it: one token per `interval`, at most `burst` saved.
+#[derive(Debug)]
+struct TokenBucket {
+    limit: RateLimit,
+    tokens: f64,
+    updated: Instant,
+}
+
+impl TokenBucket {
+    fn new(limit: RateLimit) -> Self {
+        TokenBucket {
+            limit,
+            tokens: f64::from(limit.burst),
+            updated: Instant::now(),
+        }
+    }
+
+    fn take(&mut self, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.updated);
+        self.updated = now;
+        let refill = elapsed.as_secs_f64() / self.limit.interval.as_secs_f64();
+        self.tokens = (self.tokens + refill).min(f64::from(self.limit.burst));
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Resolves once `shutdown` is true (the `watch` guard is dropped before returning, so the
+/// future stays `Send`).
+pub async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+/// Opens the listeners: `--web.listen-address` (`:9091` is every interface) or, with
+/// `--web.systemd-socket`, the sockets systemd passed in.
+pub fn bind(addresses: &[String], systemd_socket: bool) -> anyhow::Result<Vec<TcpListener>> {
+    if systemd_socket {
+        info!("Listening on systemd activated listeners instead of port listeners.");
+        return systemd_listeners();
+    }
+    if addresses.is_empty() {
+        bail!("no web listen address or systemd socket flag specified");
+    }
+    addresses.iter().map(|address| bind_one(address)).collect()
+}
+
+fn bind_one(address: &str) -> anyhow::Result<TcpListener> {
+    if address.starts_with("vsock://") {
+        bail!("listening on vsock ({address}) is not supported");
+    }
+    let listener = if let Some(port) = address.strip_prefix(':') {
+        // Go listens on every interface, IPv6 and IPv4, for an empty host.
+        std::net::TcpListener::bind(format!("[::]:{port}"))
+            .or_else(|_| std::net::TcpListener::bind(format!("0.0.0.0:{port}")))
+    } else {
+        std::net::TcpListener::bind(address)
+    }
+    .with_context(|| format!("listen tcp {address}"))?;
+    listener
+        .set_nonblocking(true)
+        .with_context(|| format!("listen tcp {address}"))?;
+    TcpListener::from_std(listener).with_context(|| format!("listen tcp {address}"))
+}
+
+fn systemd_listeners() -> anyhow::Result<Vec<TcpListener>> {
+    let mut fds = listenfd::ListenFd::from_env();
+    let mut listeners = Vec::new();
+    for index in 0..fds.len() {
+        let listener = fds
+            .take_tcp_listener(index)
+            .with_context(|| format!("systemd socket {index}"))?
+            .with_context(|| format!("systemd socket {index} is not a TCP listener"))?;
+        listener
+            .set_nonblocking(true)
+            .with_context(|| format!("systemd socket {index}"))?;
+        listeners.push(TcpListener::from_std(listener)?);
+    }
+    if listeners.is_empty() {
+        bail!("no socket activation file descriptors found");
+    }
+    Ok(listeners)
+}
+
+/// Accepts connections until shutdown, then waits (at most [`DRAIN_TIMEOUT`]) for the
+/// connections' in-flight requests; idle keep-alive connections are closed.
+pub async fn accept_loop(app: Arc<App>, listener: TcpListener) {
+    let mut shutdown = app.shutdown_signal();
+    let graceful = GracefulShutdown::new();
+    let address = listener
+        .local_addr()
+        .map_or_else(|_| "?".to_owned(), |address| address.to_string());
+    loop {
+        tokio::select! {
+            () = stopped(&mut shutdown) => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let watcher = graceful.watcher();
+                    tokio::spawn(app.clone().serve_connection(stream, peer, watcher));
+                }
+                Err(err) => {
+                    // Out of file descriptors and the like: back off as Go's server does.
+                    error!(address, err = %err, "accept error");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        warn!(
+            address,
+            "in-flight requests still running after the drain timeout"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_bucket_allows_bursts_then_one_per_interval() {
+        let start = Instant::now();
+        let mut bucket = TokenBucket {
+            limit: RateLimit {
+                interval: Duration::from_secs(1),
+                burst: 2,
+            },
+            tokens: 2.0,
+            updated: start,
+        };
+        assert!(bucket.take(start));
+        assert!(bucket.take(start));
+        assert!(!bucket.take(start));
+        assert!(!bucket.take(start + Duration::from_millis(500)));
+        assert!(bucket.take(start + Duration::from_millis(1000)));
+        assert!(!bucket.take(start + Duration::from_millis(1000)));
+    }
+
+    #[test]
+    fn errors_look_like_go_http_error() {
+        let response = plain_error(StatusCode::UNAUTHORIZED, "Unauthorized");
+        assert_eq!(response.body().as_ref(), b"Unauthorized\n");
+        assert_eq!(
+            response.headers()[CONTENT_TYPE],
+            "text/plain; charset=utf-8"
+        );
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    }
+
+    #[test]
+    fn binding_a_taken_port_names_the_address() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+        let address = taken.local_addr().expect("address").to_string();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let _guard = runtime.enter();
+        let err = bind(std::slice::from_ref(&address), false).expect_err("port is taken");
+        let message = format!("{err:#}");
+        assert!(message.contains(&address), "{message}");
+        assert!(bind(&["vsock://:9100".to_owned()], false).is_err());
+    }
+}
