@@ -24,7 +24,11 @@ fn check_start_up_failure(args: &[&str], needles: &[&str]) {
         .collect();
     assert_eq!(errors.len(), 1, "{args:?}: {stderr}");
     for needle in needles {
-        assert!(errors[0].contains(needle), "{args:?}: {:?} lacks {needle:?}", errors[0]);
+        assert!(
+            errors[0].contains(needle),
+            "{args:?}: {:?} lacks {needle:?}",
+            errors[0]
+        );
     }
 }
 
@@ -96,12 +100,18 @@ fn a_bad_web_config_is_a_start_up_failure_naming_file_and_problem() {
     let flag = format!("--web.config.file={path_text}");
     let cases: [(&str, &[&str]); 4] = [
         ("tls_server_config:\n  cert_fil: x\n", &["cert_fil"]),
-        ("basic_auth_users:\n  alice: plaintext\n", &["alice", "bcrypt"]),
+        (
+            "basic_auth_users:\n  alice: plaintext\n",
+            &["alice", "bcrypt"],
+        ),
         (
             "tls_server_config:\n  cert_file: missing.pem\n  key_file: missing.key\n",
             &["cert_file", "missing.pem"],
         ),
-        ("http_server_config:\n  headers:\n    Server: x\n", &["Server"]),
+        (
+            "http_server_config:\n  headers:\n    Server: x\n",
+            &["Server"],
+        ),
     ];
     for (yaml, needles) in cases {
         std::fs::write(&path, yaml).expect("write config");

@@ -34,7 +34,10 @@ impl Sidecar {
     /// waits until it listens.
     pub fn start(args: &[&str]) -> Sidecar {
         let mut command = Command::new(env!("CARGO_BIN_EXE_pushgw-sidecar"));
-        if !args.iter().any(|arg| arg.starts_with("--web.listen-address")) {
+        if !args
+            .iter()
+            .any(|arg| arg.starts_with("--web.listen-address"))
+        {
             command.arg("--web.listen-address=127.0.0.1:0");
         }
         let mut child = command
@@ -74,15 +77,29 @@ impl Sidecar {
     /// Waits for a log line containing `needle` and returns it; panics with the whole log after
     /// the deadline or if the process closes stderr first.
     pub fn wait_for_log(&self, needle: &str) -> String {
+        self.wait_for_logs(needle, 1).remove(0)
+    }
+
+    /// Waits for `count` log lines containing `needle` and returns them.
+    pub fn wait_for_logs(&self, needle: &str, count: usize) -> Vec<String> {
         let deadline = Instant::now() + DEADLINE;
         let mut state = self.log.state.lock().expect("log lock");
         loop {
-            if let Some(line) = state.0.iter().find(|line| line.contains(needle)) {
-                return line.clone();
+            let found: Vec<String> = state
+                .0
+                .iter()
+                .filter(|line| line.contains(needle))
+                .cloned()
+                .collect();
+            if found.len() >= count {
+                return found;
             }
             let now = Instant::now();
             if state.1 || now >= deadline {
-                panic!("no log line with {needle:?}; log:\n{}", state.0.join("\n"));
+                panic!(
+                    "fewer than {count} log lines with {needle:?}; log:\n{}",
+                    state.0.join("\n")
+                );
             }
             state = self
                 .log
