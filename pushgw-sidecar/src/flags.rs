@@ -343,16 +343,29 @@ fn parse_duration(value: &str) -> Result<Duration, String> {
     duration::parse(value).map_err(|err| err.to_string())
 }
 
-/// kingpin's URL type accepts what Go's `url.Parse` accepts; we require at least an absolute
-/// URL or an empty value, since only the path is used and a typo should not pass silently.
+/// kingpin's URL type: what Go's `url.Parse` accepts, which is almost anything (`example.com`
+/// is a relative URL whose path becomes the route prefix); the errors are Go's.
 fn parse_url(value: &str) -> Result<String, String> {
-    if value.is_empty() || value.contains("://") || value.starts_with('/') {
-        Ok(value.to_owned())
+    let problem = if value.starts_with(':') {
+        Some("missing protocol scheme".to_owned())
+    } else if value.chars().any(|c| c.is_ascii_control()) {
+        Some("net/url: invalid control character in URL".to_owned())
     } else {
-        Err(format!(
-            "invalid URL {value:?}: expected scheme://host/path"
-        ))
+        bad_escape(value).map(|escape| format!("invalid URL escape {escape:?}"))
+    };
+    match problem {
+        Some(problem) => Err(format!("invalid URL: parse {value:?}: {problem}")),
+        None => Ok(value.to_owned()),
     }
+}
+
+/// The first `%` not followed by two hex digits, with what follows it (at most two characters).
+fn bad_escape(value: &str) -> Option<String> {
+    value.match_indices('%').find_map(|(index, _)| {
+        let escape: String = value[index..].chars().take(3).collect();
+        let valid = escape.len() == 3 && escape[1..].bytes().all(|b| b.is_ascii_hexdigit());
+        (!valid).then_some(escape)
+    })
 }
 
 /// clap's multi-line error as one line, without the usage and the "try --help" hint.
@@ -442,6 +455,22 @@ mod tests {
     }
 
     #[test]
+    fn external_urls_are_what_go_accepts() {
+        for url in [
+            "",
+            "http://example.com/foo/",
+            "example.com",
+            "/foo",
+            "http://x/a%20b",
+        ] {
+            assert_eq!(
+                parse(&[&format!("--web.external-url={url}")]).web_external_url,
+                url
+            );
+        }
+    }
+
+    #[test]
     fn debian_arguments_are_accepted() {
         let flags = parse(&[
             "--web.local-assets=/usr/share/prometheus/pushgateway",
@@ -464,7 +493,11 @@ mod tests {
             (&["--web.telemetry-path"], "--web.telemetry-path"),
             (&["positional"], "positional"),
             (&["--web.max-body-bytes=lots"], "lots"),
-            (&["--web.external-url=example.com"], "example.com"),
+            (&["--web.external-url=:foo"], "missing protocol scheme"),
+            (
+                &["--web.external-url=http://x/%zz"],
+                r#"invalid URL escape "%zz""#,
+            ),
         ];
         for (args, needle) in cases {
             let message = error(args);

@@ -24,6 +24,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use pushgw_core::gateway::{Gateway, QuitRequested};
+use tokio::io::AsyncWriteExt as _;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -151,7 +152,7 @@ impl App {
                     .await
             }
             Some(tls) => {
-                let handshake = tokio_rustls::TlsAcceptor::from(tls).accept(stream);
+                let handshake = accept_tls(tls, stream);
                 let stream = match self.limits.read_header_timeout {
                     Some(limit) => match tokio::time::timeout(limit, handshake).await {
                         Ok(stream) => stream,
@@ -331,6 +332,24 @@ impl BodyRejection {
             ),
         }
     }
+}
+
+/// The TLS handshake; a client speaking plain HTTP gets Go's answer instead of a bare close.
+async fn accept_tls(
+    tls: Arc<rustls::ServerConfig>,
+    mut stream: TcpStream,
+) -> std::io::Result<tokio_rustls::server::TlsStream<TcpStream>> {
+    let mut first = [0; 1];
+    // A TLS connection opens with a handshake record (0x16); an HTTP request with a method name.
+    if stream.peek(&mut first).await? == 1 && first[0].is_ascii_uppercase() {
+        stream
+            .write_all(b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
+            .await?;
+        return Err(std::io::Error::other(
+            "plain HTTP request on a TLS listener",
+        ));
+    }
+    tokio_rustls::TlsAcceptor::from(tls).accept(stream).await
 }
 
 /// Go's `http.Error`: the message and a newline, as plain text that must not be sniffed.

@@ -130,6 +130,18 @@ fn tls_with_basic_auth_and_headers() {
 }
 
 #[test]
+fn plain_http_on_the_tls_port_gets_go_answer() {
+    let pki = Pki::new();
+    let sidecar = pki.start("");
+    let response = common::send(sidecar.address, &request("GET", "/-/healthy", &[], b""));
+    assert_eq!(response.status, 400);
+    assert_eq!(
+        response.text(),
+        "Client sent an HTTP request to an HTTPS server.\n"
+    );
+}
+
+#[test]
 fn http2_is_offered_by_alpn_unless_disabled() {
     let pki = Pki::new();
     let negotiated = |sidecar: &Sidecar| {
