@@ -140,3 +140,44 @@ fn systemd_socket_without_socket_activation_is_a_start_up_failure() {
 fn vsock_addresses_are_refused() {
     check_start_up_failure(&["--web.listen-address=vsock://:9100"], &["vsock"]);
 }
+
+/// The log before a start-up failure (a taken port) with these extra flags.
+fn log_before_failure(flags: &[&str]) -> String {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+    let address = taken.local_addr().expect("address").to_string();
+    let output = sidecar()
+        .arg(format!("--web.listen-address={address}"))
+        .args(flags)
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn log_lines_are_logfmt_by_default() {
+    let log = log_before_failure(&[]);
+    let first = log.lines().next().expect("a log line");
+    assert!(first.starts_with("ts="), "{first}");
+    assert!(
+        first.contains(" level=info msg=\"starting pushgw-sidecar\""),
+        "{first}"
+    );
+}
+
+#[test]
+fn log_format_json_writes_objects() {
+    let log = log_before_failure(&["--log.format=json"]);
+    let first = log.lines().next().expect("a log line");
+    let object: serde_json::Value = serde_json::from_str(first).expect("a JSON log line");
+    assert_eq!(object["level"], "info");
+    assert_eq!(object["msg"], "starting pushgw-sidecar");
+}
+
+#[test]
+fn log_level_filters() {
+    let log = log_before_failure(&["--log.level=error"]);
+    assert!(!log.contains("level=info"), "{log}");
+    assert!(log.contains("pushgw-sidecar: error:"), "{log}");
+}

@@ -197,3 +197,37 @@ fn every_listen_address_serves() {
         );
     }
 }
+
+/// `--web.systemd-socket` serves on the socket systemd passes (here `systemd-socket-activate`,
+/// which execs the sidecar on the first connection with `LISTEN_FDS` set).
+#[test]
+fn systemd_socket_activation_serves_the_passed_socket() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("free port")
+        .port();
+    let mut activator = std::process::Command::new("systemd-socket-activate")
+        .arg(format!("--listen=127.0.0.1:{port}"))
+        .arg(env!("CARGO_BIN_EXE_pushgw-sidecar"))
+        .arg("--web.systemd-socket")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("systemd-socket-activate (Debian package systemd) runs");
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let deadline = Instant::now() + DEADLINE;
+    let status = loop {
+        if TcpStream::connect(address).is_ok() {
+            break send(address, &request("GET", "/-/healthy", &[], b"")).status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "systemd-socket-activate never listened"
+        );
+        // Poll again shortly; the deadline above bounds the wait.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let _ = activator.kill();
+    let _ = activator.wait();
+    assert_eq!(status, 200);
+}
