@@ -15,12 +15,11 @@ use clap::{ArgAction, Parser, ValueEnum};
 use crate::duration;
 
 /// Boolean flags, by long name: the only ones `--no-<flag>` applies to.
-const BOOLEAN_FLAGS: [&str; 5] = [
+const BOOLEAN_FLAGS: [&str; 4] = [
     "web.systemd-socket",
     "web.enable-lifecycle",
     "web.enable-admin-api",
     "push.disable-consistency-check",
-    "push.enable-utf8-names",
 ];
 
 /// Severity threshold of the log (`--log.level`).
@@ -157,12 +156,6 @@ pub struct Flags {
           value_parser = parse_bool, hide_default_value = true)]
     pub push_disable_consistency_check: bool,
 
-    #[arg(help = "Allow UTF-8 characters in metric and label names.",
-          long = "push.enable-utf8-names", value_name = "BOOL", num_args = 0..=1,
-          require_equals = true, default_value = "false", default_missing_value = "true",
-          value_parser = parse_bool, hide_default_value = true)]
-    pub push_enable_utf8_names: bool,
-
     #[arg(
         help = "Only log messages with the given severity or above. One of: [debug, info, warn, error]",
         long = "log.level",
@@ -243,10 +236,6 @@ impl Flags {
             (
                 "push.disable-consistency-check",
                 self.push_disable_consistency_check.to_string(),
-            ),
-            (
-                "push.enable-utf8-names",
-                self.push_enable_utf8_names.to_string(),
             ),
             ("web.config.file", self.web_config_file.clone()),
             (
