@@ -28,8 +28,8 @@
 //!   `413`, before and after `Content-Encoding` is undone; header and body reads have deadlines
 //!   (`--web.read-header-timeout`, `--web.read-timeout`, `408`). The reference has none [Q12].
 //! * `--web.config.file` is read at start-up and on SIGHUP; the reference re-reads it on every
-//!   request and the certificate on every TLS handshake. `client_allowed_sans` is rejected as
-//!   unsupported, TLS 1.0/1.1 are not offered (rustls), `CurveP521` is unsupported.
+//!   request and the certificate on every TLS handshake. TLS 1.0/1.1 are not offered (rustls),
+//!   `CurveP521` is unsupported.
 //! * Boolean flags also accept `--flag=true|false`; the 1.5.1 binary only accepts `--flag` and
 //!   `--no-flag`. `--web.local-assets` (Debian) is accepted and ignored: the UI is built in.
 //! * `--help` is clap's layout (same flags and help texts); `--version` reports the Rust
@@ -48,6 +48,7 @@ pub mod duration;
 pub mod flags;
 pub mod logging;
 pub mod persistence;
+pub mod san;
 pub mod server;
 pub mod web_config;
 

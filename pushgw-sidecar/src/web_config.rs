@@ -19,6 +19,7 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use serde::Deserialize;
 
 use crate::auth::Users;
@@ -265,16 +266,21 @@ fn server_config(raw: &RawTls, http2: bool, dir: &Path) -> anyhow::Result<rustls
     if has_ca && matches!(client_auth, "" | "NoClientCert") {
         bail!("client CA's have been configured without a Client Auth Policy");
     }
-    if raw.client_allowed_sans.is_some() {
-        bail!("client_allowed_sans is not supported by pushgw");
+    if raw.client_allowed_sans.is_some()
+        && !matches!(
+            client_auth,
+            "RequireAnyClientCert" | "RequireClientCert" | "RequireAndVerifyClientCert"
+        )
+    {
+        bail!(
+            "client_allowed_sans requires client_auth_type to be one of RequireAnyClientCert or RequireAndVerifyClientCert"
+        );
     }
-    let builder = match client_auth {
-        "" | "NoClientCert" => builder.with_no_client_auth(),
-        "RequestClientCert" => {
-            builder.with_client_cert_verifier(Arc::new(AnyClientCert::new(&provider, false)))
-        }
+    let verifier: Option<Arc<dyn ClientCertVerifier>> = match client_auth {
+        "" | "NoClientCert" => None,
+        "RequestClientCert" => Some(Arc::new(AnyClientCert::new(&provider, false))),
         "RequireAnyClientCert" | "RequireClientCert" => {
-            builder.with_client_cert_verifier(Arc::new(AnyClientCert::new(&provider, true)))
+            Some(Arc::new(AnyClientCert::new(&provider, true)))
         }
         "VerifyClientCertIfGiven" | "RequireAndVerifyClientCert" => {
             if !has_ca {
@@ -291,13 +297,24 @@ fn server_config(raw: &RawTls, http2: bool, dir: &Path) -> anyhow::Result<rustls
             } else {
                 verifier
             };
-            builder.with_client_cert_verifier(
+            Some(
                 verifier
                     .build()
                     .context("cannot build the client certificate verifier")?,
             )
         }
         other => bail!("invalid ClientAuth: {other}"),
+    };
+    let verifier = match (verifier, &raw.client_allowed_sans) {
+        (Some(inner), Some(allowed)) => Some(Arc::new(AllowedSans {
+            inner,
+            allowed: allowed.clone(),
+        }) as Arc<dyn ClientCertVerifier>),
+        (verifier, _) => verifier,
+    };
+    let builder = match verifier {
+        Some(verifier) => builder.with_client_cert_verifier(verifier),
+        None => builder.with_no_client_auth(),
     };
     let mut config = builder
         .with_single_cert(chain, key)
@@ -409,7 +426,7 @@ impl AnyClientCert {
     }
 }
 
-impl rustls::server::danger::ClientCertVerifier for AnyClientCert {
+impl ClientCertVerifier for AnyClientCert {
     fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
         &[]
     }
@@ -423,8 +440,8 @@ impl rustls::server::danger::ClientCertVerifier for AnyClientCert {
         _end_entity: &CertificateDer<'_>,
         _intermediates: &[CertificateDer<'_>],
         _now: rustls::pki_types::UnixTime,
-    ) -> Result<rustls::server::danger::ClientCertVerified, rustls::Error> {
-        Ok(rustls::server::danger::ClientCertVerified::assertion())
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        Ok(ClientCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -447,6 +464,69 @@ impl rustls::server::danger::ClientCertVerifier for AnyClientCert {
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
         self.algorithms.supported_schemes()
+    }
+}
+
+/// exporter-toolkit's `client_allowed_sans`: after the inner verifier accepts the certificate,
+/// one of its subject alternative names must be in the list (exact match).
+#[derive(Debug)]
+struct AllowedSans {
+    inner: Arc<dyn ClientCertVerifier>,
+    allowed: Vec<String>,
+}
+
+impl ClientCertVerifier for AllowedSans {
+    fn offer_client_auth(&self) -> bool {
+        self.inner.offer_client_auth()
+    }
+
+    fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
+        self.inner.root_hint_subjects()
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.inner.client_auth_mandatory()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        let verified = self
+            .inner
+            .verify_client_cert(end_entity, intermediates, now)?;
+        let names = crate::san::subject_alt_names(end_entity);
+        if names.iter().any(|name| self.allowed.contains(name)) {
+            Ok(verified)
+        } else {
+            Err(rustls::Error::General(format!(
+                "could not find allowed SANs in client cert, found: {names:?}"
+            )))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.inner.supported_verify_schemes()
     }
 }
 
@@ -505,6 +585,66 @@ mod tests {
         check_error(
             "tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n",
             "failed to read cert_file (/nonexistent/c.pem)",
+        );
+    }
+
+    /// `tls_server_config` with an inline self-signed certificate and key, then `extra`.
+    fn inline_tls(extra: &str) -> String {
+        let key = rcgen::KeyPair::generate().expect("key");
+        let certificate = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+            .expect("params")
+            .self_signed(&key)
+            .expect("certificate");
+        let indent =
+            |pem: &str| -> String { pem.lines().map(|line| format!("    {line}\n")).collect() };
+        format!(
+            "tls_server_config:\n  cert: |\n{}  key: |\n{}{extra}",
+            indent(&certificate.pem()),
+            indent(&key.serialize_pem())
+        )
+    }
+
+    #[test]
+    fn inline_certificates_enable_tls() {
+        let config = WebConfig::parse(&inline_tls(""), Path::new("/nonexistent")).expect("valid");
+        assert!(config.tls.is_some());
+        let tuned = inline_tls(
+            "  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]\n  curve_preferences: [X25519, CurveP256]\n  min_version: TLS12\n  max_version: TLS12\n  prefer_server_cipher_suites: false\n",
+        );
+        let config = WebConfig::parse(&tuned, Path::new("/nonexistent")).expect("valid");
+        let tls = config.tls.expect("TLS on");
+        assert!(!tls.ignore_client_order);
+    }
+
+    #[test]
+    fn client_auth_settings_are_checked() {
+        check_error(
+            &inline_tls("  client_allowed_sans: [a]\n"),
+            "client_allowed_sans requires client_auth_type",
+        );
+        check_error(
+            &inline_tls("  client_auth_type: Sometimes\n"),
+            "invalid ClientAuth: Sometimes",
+        );
+        check_error(
+            &inline_tls("  client_auth_type: RequireAndVerifyClientCert\n"),
+            "needs client_ca_file or client_ca",
+        );
+        check_error(
+            &inline_tls("  client_ca_file: ca.pem\n"),
+            "failed to read client_ca_file",
+        );
+        check_error(
+            &inline_tls("  min_version: TLS14\n"),
+            "unknown TLS version: TLS14",
+        );
+        check_error(
+            &inline_tls("  curve_preferences: [CurveP521]\n"),
+            "CurveP521",
+        );
+        check_error(
+            &inline_tls("  cipher_suites: [TLS_RSA_WITH_RC4_128_SHA]\n"),
+            "RC4",
         );
     }
 

@@ -177,6 +177,23 @@ fn require_and_verify_client_cert() {
 }
 
 #[test]
+fn client_allowed_sans_must_match_a_name_of_the_client_certificate() {
+    let pki = Pki::new();
+    let healthy = request("GET", "/-/healthy", &[], b"");
+    let auth = "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.pem\n";
+    let allowed = pki.start(&format!("{auth}  client_allowed_sans: [client.example]\n"));
+    let response = send_tls(allowed.address, pki.client(&[], true), &healthy).expect("mTLS");
+    assert_eq!(response.status, 200);
+    drop(allowed);
+    let other = pki.start(&format!("{auth}  client_allowed_sans: [other.example]\n"));
+    let refused = send_tls(other.address, pki.client(&[], true), &healthy);
+    assert!(
+        refused.is_err(),
+        "served a client whose SAN is not allowed: {refused:?}"
+    );
+}
+
+#[test]
 fn tls_rejects_versions_it_cannot_do() {
     let pki = Pki::new();
     let config = pki.path().join("web.yml");
