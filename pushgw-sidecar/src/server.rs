@@ -38,6 +38,10 @@ use crate::web_config::{RateLimit, WebConfig};
 /// kills a stopping service after 90 s by default, and the final persist must come first.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Requests with bodies up to this size are handled on the async worker; larger ones on the
+/// blocking pool.
+const INLINE_BODY_BYTES: usize = 256 << 10;
+
 /// Limits on reading requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -249,9 +253,21 @@ impl App {
             }
         };
         let writes = matches!(parts.method, Method::PUT | Method::POST | Method::DELETE);
-        let response = self
-            .gateway
-            .handle(Request::from_parts(parts, body), SystemTime::now());
+        let request = Request::from_parts(parts, body);
+        let now = SystemTime::now();
+        // Decoding a large push takes long enough to stall the other connections of this worker
+        // thread; hand those to the blocking pool.
+        let response = if request.body().len() <= INLINE_BODY_BYTES {
+            self.gateway.handle(request, now)
+        } else {
+            let gateway = self.gateway.clone();
+            tokio::task::spawn_blocking(move || gateway.handle(request, now))
+                .await
+                .unwrap_or_else(|err| {
+                    error!(err = %err, "request handler failed");
+                    plain_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+                })
+        };
         if writes && let Some(persist) = &self.persist {
             persist.mark_changed();
         }
