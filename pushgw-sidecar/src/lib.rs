@@ -137,6 +137,8 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
     let persistence =
         (!flags.persistence_file.is_empty()).then(|| PersistenceFile::new(&flags.persistence_file));
     if let Some(file) = &persistence {
+        file.check_writable()
+            .context("the persistence file's directory does not take new files")?;
         match file.load(snapshots.as_ref())? {
             Loaded::Missing => {}
             Loaded::Restored { bytes } => {

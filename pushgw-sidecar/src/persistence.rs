@@ -96,6 +96,15 @@ impl PersistenceFile {
         }
     }
 
+    /// Checks that the file's directory takes new files (a temp file is created and removed), so
+    /// that a typo in the path fails at start-up rather than at the first write.
+    pub fn check_writable(&self) -> anyhow::Result<()> {
+        let (temp_path, file) = self.create_temp()?;
+        drop(file);
+        std::fs::remove_file(&temp_path)
+            .with_context(|| format!("removing {}", temp_path.display()))
+    }
+
     /// Renames the file to `<file>.corrupt.<unix-time>` (with `.1`, `.2`, … if that exists).
     pub fn move_aside(&self, now: SystemTime) -> std::io::Result<PathBuf> {
         let seconds = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
@@ -298,6 +307,17 @@ mod tests {
         assert!(blocked.write(b"new").is_err());
         assert_eq!(std::fs::read(file.path()).expect("read back"), b"old");
         assert_eq!(names_in(dir.path()), ["pushgw.data", "sub"]);
+    }
+
+    #[test]
+    fn writability_is_checked_without_leaving_files() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = PersistenceFile::new(dir.path().join("pushgw.data"));
+        file.check_writable().expect("writable");
+        assert!(names_in(dir.path()).is_empty());
+        let missing = PersistenceFile::new(dir.path().join("no/such/dir/pushgw.data"));
+        let err = missing.check_writable().expect_err("missing directory");
+        assert!(format!("{err:#}").contains("no/such/dir"), "{err:#}");
     }
 
     #[test]

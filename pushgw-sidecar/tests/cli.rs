@@ -181,3 +181,14 @@ fn log_level_filters() {
     assert!(!log.contains("level=info"), "{log}");
     assert!(log.contains("pushgw-sidecar: error:"), "{log}");
 }
+
+#[test]
+fn a_persistence_file_in_a_missing_directory_is_a_start_up_failure() {
+    check_start_up_failure(
+        &[
+            "--persistence.file=/nonexistent/dir/pushgw.data",
+            "--web.listen-address=127.0.0.1:0",
+        ],
+        &["/nonexistent/dir/pushgw.data"],
+    );
+}
