@@ -1,4 +1,4 @@
-//! The HTTP server around [`Gateway::handle`]: listeners, one task per connection, TLS, the
+//! The HTTP server around a [`Handler`] (the gateway): listeners, one task per connection, TLS, the
 //! web config's access rules, request bodies read with a hard cap and deadlines, and the
 //! `QuitRequested` handshake for a graceful shutdown.
 //!
@@ -73,10 +73,22 @@ impl WebState {
     }
 }
 
+/// What answers requests once they are read: the gateway, or a fake in tests.
+pub trait Handler: Send + Sync + 'static {
+    /// Answers one request whose body has been read; `now` is the receive time.
+    fn handle(&self, request: Request<Bytes>, now: SystemTime) -> Response<Bytes>;
+}
+
+impl Handler for Gateway {
+    fn handle(&self, request: Request<Bytes>, now: SystemTime) -> Response<Bytes> {
+        Gateway::handle(self, request, now)
+    }
+}
+
 /// Everything a connection task needs, shared.
 #[derive(Debug)]
-pub struct App {
-    gateway: Arc<Gateway>,
+pub struct App<H = Gateway> {
+    gateway: Arc<H>,
     web: RwLock<Arc<WebState>>,
     web_config_file: Option<PathBuf>,
     persist: Option<Arc<PersistRequests>>,
@@ -84,11 +96,11 @@ pub struct App {
     shutdown: watch::Sender<bool>,
 }
 
-impl App {
+impl<H: Handler> App<H> {
     /// The server state; `web_config` was loaded from `web_config_file` (if any), which SIGHUP
     /// re-reads.
     pub fn new(
-        gateway: Arc<Gateway>,
+        gateway: Arc<H>,
         web_config: WebConfig,
         web_config_file: Option<PathBuf>,
         persist: Option<Arc<PersistRequests>>,
@@ -473,7 +485,7 @@ fn systemd_listeners() -> anyhow::Result<Vec<TcpListener>> {
 
 /// Accepts connections until shutdown, then waits (at most [`DRAIN_TIMEOUT`]) for the
 /// connections' in-flight requests; idle keep-alive connections are closed.
-pub async fn accept_loop(app: Arc<App>, listener: TcpListener) {
+pub async fn accept_loop<H: Handler>(app: Arc<App<H>>, listener: TcpListener) {
     let mut shutdown = app.shutdown_signal();
     let graceful = GracefulShutdown::new();
     let address = listener
@@ -509,7 +521,121 @@ pub async fn accept_loop(app: Arc<App>, listener: TcpListener) {
 
 #[cfg(test)]
 mod tests {
+    use tokio::io::AsyncReadExt as _;
+
     use super::*;
+
+    /// Echoes method, path and body size; `/-/quit` asks for a shutdown as the gateway does.
+    struct Echo;
+
+    impl Handler for Echo {
+        fn handle(&self, request: Request<Bytes>, _now: SystemTime) -> Response<Bytes> {
+            let text = format!(
+                "{} {} {}",
+                request.method(),
+                request.uri().path(),
+                request.body().len()
+            );
+            let mut response = Response::new(Bytes::from(text));
+            if request.uri().path() == "/-/quit" {
+                response.extensions_mut().insert(QuitRequested);
+            }
+            response
+        }
+    }
+
+    async fn serve_echo() -> (Arc<App<Echo>>, SocketAddr, tokio::task::JoinHandle<()>) {
+        let app = Arc::new(App::new(
+            Arc::new(Echo),
+            WebConfig::plain(),
+            None,
+            None,
+            Limits {
+                max_body_bytes: Some(1000),
+                read_header_timeout: None,
+                read_timeout: None,
+            },
+        ));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let serving = tokio::spawn(accept_loop(app.clone(), listener));
+        (app, address, serving)
+    }
+
+    async fn read_all(stream: &mut TcpStream) -> String {
+        let mut bytes = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut bytes));
+        read.await
+            .expect("the server closed the connection")
+            .expect("read");
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    #[tokio::test]
+    async fn quit_answers_then_stops_accepting_and_closes_keep_alive_connections() {
+        let (app, address, serving) = serve_echo().await;
+        let mut stream = TcpStream::connect(address).await.expect("connect");
+        // Keep-alive: the server, not the client, must close this connection.
+        stream
+            .write_all(b"PUT /-/quit HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+            .await
+            .expect("write");
+        let response = read_all(&mut stream).await;
+        assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+        assert!(response.ends_with("PUT /-/quit 0"), "{response}");
+        tokio::time::timeout(Duration::from_secs(10), serving)
+            .await
+            .expect("the accept loop ends")
+            .expect("no panic");
+        assert!(*app.shutdown_signal().borrow());
+        assert!(
+            TcpStream::connect(address).await.is_err(),
+            "still accepting"
+        );
+    }
+
+    #[tokio::test]
+    async fn shutdown_lets_an_in_flight_request_finish() {
+        let (app, address, serving) = serve_echo().await;
+        let mut stream = TcpStream::connect(address).await.expect("connect");
+        stream
+            .write_all(b"PUT /metrics/job/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n")
+            .await
+            .expect("write");
+        // `100 Continue` comes when the server starts reading the body: the request is in flight.
+        let mut interim = [0; 25];
+        tokio::time::timeout(Duration::from_secs(10), stream.read_exact(&mut interim))
+            .await
+            .expect("100 Continue")
+            .expect("read");
+        assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+        app.trigger_shutdown();
+        stream.write_all(b"1234567890").await.expect("the body");
+        let response = read_all(&mut stream).await;
+        assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+        assert!(response.ends_with("PUT /metrics/job/slow 10"), "{response}");
+        tokio::time::timeout(Duration::from_secs(10), serving)
+            .await
+            .expect("the accept loop ends")
+            .expect("no panic");
+    }
+
+    #[tokio::test]
+    async fn declared_oversized_bodies_are_refused_unread() {
+        let (_app, address, _serving) = serve_echo().await;
+        let mut stream = TcpStream::connect(address).await.expect("connect");
+        // The body is never sent: the answer must not wait for it.
+        stream
+            .write_all(b"PUT /metrics/job/x HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n")
+            .await
+            .expect("write");
+        let mut head = [0; 12];
+        tokio::time::timeout(Duration::from_secs(10), stream.read_exact(&mut head))
+            .await
+            .expect("answered without the body")
+            .expect("read");
+        assert_eq!(&head, b"HTTP/1.1 413");
+    }
 
     #[test]
     fn token_bucket_allows_bursts_then_one_per_interval() {
