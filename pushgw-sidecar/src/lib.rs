@@ -11,22 +11,22 @@
 //!
 //! # Deviations from the Go Pushgateway 1.5.1
 //!
-//! Deliberate, from spec §17 (the reference's quirk numbers in brackets). Everything else a
+//! Deliberate, from spec §17 (the reference's quirk numbers in parentheses). Everything else a
 //! client can observe is meant to be the reference's; a difference not listed here is a bug.
 //!
 //! * Any start-up failure (bad flag, port taken, bad web config, unusable persistence file)
 //!   exits non-zero with one line on stderr; the reference exits 0 on listener and web-config
-//!   errors [Q15].
+//!   errors (Q15).
 //! * SIGHUP persists at once and re-reads `--web.config.file`; it never terminates. The
-//!   reference dies on SIGHUP without persisting, and Debian's `systemctl reload` sends it [Q9].
+//!   reference dies on SIGHUP without persisting, and Debian's `systemctl reload` sends it (Q9).
 //! * A persistence file that cannot be read or restored is moved aside to
 //!   `<file>.corrupt.<unix-time>` and never overwritten; the reference discards it and later
-//!   overwrites it [Q8].
-//! * The persistence file is our own format, not Go's gob [D4]; writes are fsynced (file and
+//!   overwrites it (Q8).
+//! * The persistence file is our own format, not Go's gob (D4); writes are fsynced (file and
 //!   directory), the reference's are not.
 //! * Request bodies are capped (`--web.max-body-bytes`, default 32 MiB, 0 = unlimited) with
 //!   `413`, before and after `Content-Encoding` is undone; header and body reads have deadlines
-//!   (`--web.read-header-timeout`, `--web.read-timeout`, `408`). The reference has none [Q12].
+//!   (`--web.read-header-timeout`, `--web.read-timeout`, `408`). The reference has none (Q12).
 //! * `--web.config.file` is read at start-up and on SIGHUP; the reference re-reads it on every
 //!   request and the certificate on every TLS handshake. TLS 1.0/1.1 are not offered (rustls),
 //!   `CurveP521` is unsupported.

@@ -483,7 +483,7 @@ fn systemd_listeners() -> anyhow::Result<Vec<TcpListener>> {
     Ok(listeners)
 }
 
-/// Accepts connections until shutdown, then waits (at most [`DRAIN_TIMEOUT`]) for the
+/// Accepts connections until shutdown, then waits (at most 30 s) for the
 /// connections' in-flight requests; idle keep-alive connections are closed.
 pub async fn accept_loop<H: Handler>(app: Arc<App<H>>, listener: TcpListener) {
     let mut shutdown = app.shutdown_signal();
