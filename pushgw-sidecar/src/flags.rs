@@ -133,7 +133,7 @@ pub struct Flags {
     pub web_read_header_timeout: Duration,
 
     #[arg(help = "Time allowed to read a request's body; 0 means no limit. (pushgw extension)",
-          long = "web.read-timeout", value_name = "DURATION", default_value = "1m",
+          long = "web.read-timeout", value_name = "DURATION", default_value = "5m",
           value_parser = parse_duration)]
     pub web_read_timeout: Duration,
 
