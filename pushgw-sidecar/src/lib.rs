@@ -58,7 +58,7 @@ use std::time::SystemTime;
 
 use anyhow::Context as _;
 use pushgw_core::gateway::{Gateway, GatewayOptions};
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tracing::{error, info};
 
 use crate::build_info::BuildInfo;
@@ -109,9 +109,7 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
     );
 
     // Signal handlers first: a SIGHUP that arrives once we listen must not kill us.
-    let mut sigterm = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    let mut sigint = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
-    let mut sighup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
+    let mut signals = Signals::install()?;
 
     let web_config_file =
         (!flags.web_config_file.is_empty()).then(|| PathBuf::from(&flags.web_config_file));
@@ -120,36 +118,12 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         None => WebConfig::plain(),
     };
 
-    let gateway = Arc::new(Gateway::new(GatewayOptions {
-        route_prefix: flags.web_route_prefix.clone(),
-        external_url: flags.web_external_url.clone(),
-        telemetry_path: flags.web_telemetry_path.clone(),
-        enable_admin_api: flags.web_enable_admin_api,
-        enable_lifecycle: flags.web_enable_lifecycle,
-        consistency_check: !flags.push_disable_consistency_check,
-        max_body_bytes: flags.max_body_bytes(),
-        flags: flags.status(),
-        build_information: build.status_entries(),
-        start_time: SystemTime::now(),
-    }));
+    let gateway = Arc::new(Gateway::new(gateway_options(&flags, &build)));
     let snapshots = Arc::new(GatewaySnapshots(gateway.clone()));
-
     let persistence =
         (!flags.persistence_file.is_empty()).then(|| PersistenceFile::new(&flags.persistence_file));
     if let Some(file) = &persistence {
-        file.check_writable()
-            .context("the persistence file's directory does not take new files")?;
-        match file.load(snapshots.as_ref())? {
-            Loaded::Missing => {}
-            Loaded::Restored { bytes } => {
-                info!(file = %file.path().display(), bytes, "persisted metrics loaded");
-            }
-            Loaded::MovedAside { error, moved_to } => error!(
-                err = error,
-                moved_to = %moved_to.display(),
-                "could not load persisted metrics; the file was moved aside and the store starts empty"
-            ),
-        }
+        load_persistence(file, snapshots.as_ref())?;
     }
     let requests = persistence
         .as_ref()
@@ -168,73 +142,129 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
     ));
 
     let listeners = server::bind(&flags.web_listen_address, flags.web_systemd_socket)?;
-    let http2 = web_config.tls.as_ref().is_some_and(|tls| {
-        tls.alpn_protocols
-            .iter()
-            .any(|protocol| protocol.as_slice() == b"h2")
-    });
     let mut serving = tokio::task::JoinSet::new();
     for listener in listeners {
-        let address = listener
-            .local_addr()
-            .map_or_else(|_| "?".to_owned(), |address| address.to_string());
-        info!(address, "Listening on");
-        if web_config.tls.is_some() {
-            info!(http2, address, "TLS is enabled.");
-        } else {
-            info!(http2 = false, address, "TLS is disabled.");
-        }
+        log_listener(&listener, &web_config);
         serving.spawn(server::accept_loop(app.clone(), listener));
     }
 
-    let persist_once = persistence.clone().map(|file| {
-        let snapshots = snapshots.clone();
-        move || persist(file.clone(), snapshots.clone())
-    });
-    let schedule = match (&requests, persist_once) {
-        (Some(requests), Some(persist_once)) => Some(tokio::spawn(persistence::run_schedule(
-            flags.persistence_interval,
-            requests.clone(),
-            app.shutdown_signal(),
-            persist_once,
-        ))),
-        _ => None,
-    };
+    let schedule = persistence
+        .clone()
+        .zip(requests.clone())
+        .map(|(file, requests)| {
+            let snapshots = snapshots.clone();
+            tokio::spawn(persistence::run_schedule(
+                flags.persistence_interval,
+                requests,
+                app.shutdown_signal(),
+                move || persist(file.clone(), snapshots.clone()),
+            ))
+        });
 
-    let mut shutdown = app.shutdown_signal();
-    loop {
-        tokio::select! {
-            _ = sigterm.recv() => {
-                info!("received SIGINT/SIGTERM; exiting gracefully...");
-                app.trigger_shutdown();
-                break;
-            }
-            _ = sigint.recv() => {
-                info!("received SIGINT/SIGTERM; exiting gracefully...");
-                app.trigger_shutdown();
-                break;
-            }
-            _ = sighup.recv() => {
-                info!("received SIGHUP; persisting and reloading the web config");
-                if let Some(requests) = &requests {
-                    requests.persist_now();
-                }
-                app.reload_web_config().await;
-            }
-            () = server::stopped(&mut shutdown) => break,
-        }
-    }
+    signals.wait_for_shutdown(&app, requests.as_deref()).await;
 
     while serving.join_next().await.is_some() {}
     info!("HTTP server stopped");
     if let Some(schedule) = schedule {
-        // The schedule returns at shutdown, after a write it had started.
+        // The schedule returns at shutdown, after finishing a write it had started.
         let _ = schedule.await;
     }
     if let Some(file) = persistence {
         persist(file, snapshots).await;
     }
     Ok(())
+}
+
+/// The gateway's options from the flags.
+fn gateway_options(flags: &Flags, build: &BuildInfo) -> GatewayOptions {
+    GatewayOptions {
+        route_prefix: flags.web_route_prefix.clone(),
+        external_url: flags.web_external_url.clone(),
+        telemetry_path: flags.web_telemetry_path.clone(),
+        enable_admin_api: flags.web_enable_admin_api,
+        enable_lifecycle: flags.web_enable_lifecycle,
+        consistency_check: !flags.push_disable_consistency_check,
+        max_body_bytes: flags.max_body_bytes(),
+        flags: flags.status(),
+        build_information: build.status_entries(),
+        start_time: SystemTime::now(),
+    }
+}
+
+/// Restores the persistence file before serving (spec §8, §17 Q8).
+fn load_persistence(file: &PersistenceFile, snapshots: &dyn Snapshotter) -> anyhow::Result<()> {
+    file.check_writable()
+        .context("the persistence file's directory does not take new files")?;
+    match file.load(snapshots)? {
+        Loaded::Missing => {}
+        Loaded::Restored { bytes } => {
+            info!(file = %file.path().display(), bytes, "persisted metrics loaded");
+        }
+        Loaded::MovedAside { error, moved_to } => error!(
+            err = error,
+            moved_to = %moved_to.display(),
+            "could not load persisted metrics; the file was moved aside and the store starts empty"
+        ),
+    }
+    Ok(())
+}
+
+/// The reference's start-up lines for one listener.
+fn log_listener(listener: &tokio::net::TcpListener, web_config: &WebConfig) {
+    let address = listener
+        .local_addr()
+        .map_or_else(|_| "?".to_owned(), |address| address.to_string());
+    info!(address, "Listening on");
+    match &web_config.tls {
+        Some(tls) => {
+            let http2 = tls
+                .alpn_protocols
+                .iter()
+                .any(|protocol| protocol.as_slice() == b"h2");
+            info!(http2, address, "TLS is enabled.");
+        }
+        None => info!(http2 = false, address, "TLS is disabled."),
+    }
+}
+
+/// The signals the process handles (spec §6, §17 Q9).
+struct Signals {
+    terminate: Signal,
+    interrupt: Signal,
+    hangup: Signal,
+}
+
+impl Signals {
+    fn install() -> anyhow::Result<Self> {
+        Ok(Signals {
+            terminate: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+            interrupt: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
+            hangup: signal(SignalKind::hangup()).context("installing the SIGHUP handler")?,
+        })
+    }
+
+    /// Handles SIGHUP (persist now, reload the web config) until SIGINT, SIGTERM or `/-/quit`
+    /// asks for a graceful shutdown, which it then triggers.
+    async fn wait_for_shutdown(&mut self, app: &App, requests: Option<&PersistRequests>) {
+        let mut shutdown = app.shutdown_signal();
+        loop {
+            tokio::select! {
+                _ = self.terminate.recv() => break,
+                _ = self.interrupt.recv() => break,
+                _ = self.hangup.recv() => {
+                    info!("received SIGHUP; persisting and reloading the web config");
+                    if let Some(requests) = requests {
+                        requests.persist_now();
+                    }
+                    app.reload_web_config().await;
+                }
+                // `/-/quit`: the server has logged it and triggered the shutdown.
+                () = server::stopped(&mut shutdown) => return,
+            }
+        }
+        info!("received SIGINT/SIGTERM; exiting gracefully...");
+        app.trigger_shutdown();
+    }
 }
 
 /// One write of the persistence file, off the async threads; failures are logged.
