@@ -161,6 +161,53 @@ fn http2_is_offered_by_alpn_unless_disabled() {
     assert_eq!(negotiated(&without_h2).as_deref(), Some(&b"http/1.1"[..]));
 }
 
+/// A real HTTP/2 exchange over TLS (hyper's client), with Basic auth.
+#[test]
+fn http2_requests_are_served() {
+    let pki = Pki::new();
+    let hash = bcrypt::hash("secret", 4).expect("hash");
+    let sidecar = pki.start(&format!("basic_auth_users:\n  alice: {hash}\n"));
+    let config = pki.client(&[b"h2"], false);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let statuses = runtime.block_on(async {
+        let tcp = tokio::net::TcpStream::connect(sidecar.address)
+            .await
+            .expect("connect");
+        let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+        let tls = tokio_rustls::TlsConnector::from(config)
+            .connect(name, tcp)
+            .await
+            .expect("handshake");
+        assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+        let (mut sender, connection) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            hyper_util::rt::TokioIo::new(tls),
+        )
+        .await
+        .expect("HTTP/2 handshake");
+        tokio::spawn(connection);
+        let mut statuses = Vec::new();
+        for authorization in [None, Some(basic("alice", "secret"))] {
+            let mut request = http::Request::get("https://localhost/-/healthy");
+            if let Some(header) = &authorization {
+                let value = header.trim_start_matches("Authorization: ");
+                request = request.header("authorization", value);
+            }
+            let request = request
+                .body(http_body_util::Empty::<bytes::Bytes>::new())
+                .expect("request");
+            let response = sender.send_request(request).await.expect("response");
+            assert_eq!(response.version(), http::Version::HTTP_2);
+            statuses.push(response.status().as_u16());
+        }
+        statuses
+    });
+    assert_eq!(statuses, [401, 200]);
+}
+
 #[test]
 fn require_and_verify_client_cert() {
     let pki = Pki::new();
