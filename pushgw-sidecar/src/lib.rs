@@ -30,6 +30,8 @@
 //! * `--web.config.file` is read at start-up and on SIGHUP; the reference re-reads it on every
 //!   request and the certificate on every TLS handshake. TLS 1.0/1.1 are not offered (rustls),
 //!   `CurveP521` is unsupported.
+//!   Keys of newer exporter-toolkit versions are accepted too (`rate_limit`, inline `cert`,
+//!   `key` and `client_ca`), which the 1.5.1 binary rejects.
 //! * Boolean flags also accept `--flag=true|false`; the 1.5.1 binary only accepts `--flag` and
 //!   `--no-flag`. `--web.local-assets` (Debian) is accepted and ignored: the UI is built in.
 //! * `--help` is clap's layout (same flags and help texts); `--version` reports the Rust
