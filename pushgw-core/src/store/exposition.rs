@@ -1,0 +1,295 @@
+//! The text exposition of the store: pre-rendered sample lines, per-name blocks and the
+//! [`Exposition`] snapshot handed out to scrapes.
+//!
+//! Every byte of sample text comes from [`text::render_family`](crate::text::render_family),
+//! called once per stored metric when it is pushed ([`render_lines`]) and once per family header
+//! when a block is rebuilt ([`render_header`]). A scrape then only concatenates cached bytes.
+
+use std::cmp::Ordering;
+use std::ops::Range;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::model::{LabelPair, Metric, MetricFamily, MetricType, Value};
+use crate::text;
+
+use super::index::series_order;
+
+/// Renders the sample line(s) of one metric of family `name`, without HELP and TYPE lines.
+///
+/// The metric is moved through a one-metric scratch family and handed back, so nothing is cloned.
+pub(super) fn render_lines(name: &str, metric: Metric) -> (Vec<u8>, Metric) {
+    // Render with the type of the value, not of the family it came in: a protobuf push may declare
+    // a type its values do not have, and the line text depends only on the value.
+    let mut scratch = MetricFamily {
+        name: name.to_owned(),
+        help: None,
+        metric_type: metric.value.kind(),
+        unit: None,
+        metrics: vec![metric],
+    };
+    let mut out = Vec::new();
+    text::render_family(&scratch, &mut out);
+    let metric = scratch
+        .metrics
+        .pop()
+        .expect("the scratch family holds the metric");
+    (skip_lines(out, 1), metric)
+}
+
+/// Renders the `# HELP` (if any) and `# TYPE` lines of a family.
+pub(super) fn render_header(name: &str, help: Option<&str>, metric_type: MetricType) -> Vec<u8> {
+    let placeholder = match metric_type {
+        MetricType::Counter => Value::Counter(Default::default()),
+        MetricType::Gauge => Value::Gauge(0.0),
+        MetricType::Summary => Value::Summary(Default::default()),
+        MetricType::Untyped => Value::Untyped(0.0),
+        MetricType::Histogram | MetricType::GaugeHistogram => Value::Histogram(Default::default()),
+    };
+    let scratch = MetricFamily {
+        name: name.to_owned(),
+        help: help.map(str::to_owned),
+        metric_type,
+        unit: None,
+        metrics: vec![Metric {
+            labels: Vec::new(),
+            value: placeholder,
+            timestamp_ms: None,
+        }],
+    };
+    let mut out = Vec::new();
+    text::render_family(&scratch, &mut out);
+    // HELP text is escaped, so the header is exactly one line per header item.
+    let header_lines = if help.is_some() { 2 } else { 1 };
+    let end = line_end(&out, header_lines);
+    out.truncate(end);
+    out
+}
+
+/// The offset just after the `n`-th newline of `bytes` (or its length).
+fn line_end(bytes: &[u8], n: usize) -> usize {
+    memchr::memchr_iter(b'\n', bytes)
+        .nth(n - 1)
+        .map_or(bytes.len(), |at| at + 1)
+}
+
+/// `bytes` without its first `n` lines.
+fn skip_lines(mut bytes: Vec<u8>, n: usize) -> Vec<u8> {
+    let start = line_end(&bytes, n);
+    bytes.drain(..start);
+    bytes
+}
+
+/// One merged family of the store, rendered: header plus every series' lines in exposition order.
+#[derive(Debug)]
+pub(super) struct Block {
+    pub(super) name: String,
+    /// The header plus all lines.
+    pub(super) text: Bytes,
+    /// Where the header ends in `text`.
+    pub(super) header_len: usize,
+    /// Each series' labels and the range of its lines in `text`, for merging with the gateway's
+    /// own series of the same name.
+    pub(super) series: Vec<(Arc<[LabelPair]>, Range<usize>)>,
+}
+
+impl Block {
+    /// Builds a block from a header and the series' lines in exposition order.
+    pub(super) fn build<'a>(
+        name: &str,
+        header: Vec<u8>,
+        series: impl Iterator<Item = (&'a Arc<[LabelPair]>, &'a [u8])>,
+    ) -> Block {
+        let header_len = header.len();
+        let mut text = header;
+        let mut ranges = Vec::new();
+        for (labels, lines) in series {
+            let start = text.len();
+            text.extend_from_slice(lines);
+            ranges.push((Arc::clone(labels), start..text.len()));
+        }
+        Block {
+            name: name.to_owned(),
+            text: Bytes::from(text),
+            header_len,
+            series: ranges,
+        }
+    }
+}
+
+/// A snapshot of the store's text exposition (format 0.0.4), cheap to clone and to send to
+/// another thread: a scrape renders from it without holding the store.
+///
+/// It is rebuilt only when the store changed since the last snapshot, and then only the families
+/// a write touched are re-rendered; the rest is shared.
+///
+/// ```
+/// use pushgw_core::grouping::GroupingKey;
+/// use pushgw_core::store::{PushMode, Store};
+/// use std::time::{Duration, SystemTime};
+///
+/// let mut store = Store::default();
+/// let families = pushgw_core::text::parse(b"some_metric 3.14\n").unwrap();
+/// let key = GroupingKey::from_path("job/some_job").unwrap();
+/// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+/// store.push(key, families, PushMode::Replace, now).unwrap();
+///
+/// let exposition = store.exposition().unwrap();
+/// let text = std::str::from_utf8(exposition.text()).unwrap();
+/// assert!(text.contains("some_metric{instance=\"\",job=\"some_job\"} 3.14\n"));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Exposition {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// The blocks sorted by name, only families with at least one series.
+    blocks: Vec<Arc<Block>>,
+    /// All blocks concatenated.
+    text: Bytes,
+    /// Where each block starts in `text` (and, last, the total length).
+    offsets: Vec<usize>,
+}
+
+impl Exposition {
+    /// Concatenates blocks sorted by name into a snapshot.
+    pub(super) fn from_blocks(blocks: Vec<Arc<Block>>) -> Exposition {
+        let total = blocks.iter().map(|b| b.text.len()).sum();
+        let mut text = Vec::with_capacity(total);
+        let mut offsets = Vec::with_capacity(blocks.len() + 1);
+        for block in &blocks {
+            offsets.push(text.len());
+            text.extend_from_slice(&block.text);
+        }
+        offsets.push(text.len());
+        Exposition {
+            inner: Arc::new(Inner {
+                blocks,
+                text: Bytes::from(text),
+                offsets,
+            }),
+        }
+    }
+
+    /// The store's families in the text format, sorted by name (spec §4.2). `Bytes` clones share
+    /// the buffer, so this can be sent as a response body as is.
+    ///
+    /// ```
+    /// let exposition = pushgw_core::store::Store::default().exposition().unwrap();
+    /// assert!(exposition.text().is_empty());
+    /// ```
+    pub fn text(&self) -> &Bytes {
+        &self.inner.text
+    }
+
+    /// The exposition merged with the gateway's own families (spec §4.1, §4.2), as chunks to send
+    /// in order: families sorted by name, a name present in both rendered once with the own
+    /// family's HELP and TYPE and all samples in sample order. Runs of store families are slices
+    /// of [`Exposition::text`], not copies.
+    ///
+    /// The own families should be the ones declared in [`StoreOptions::own_families`](super::StoreOptions),
+    /// so that pushes were checked against them. Own families without metrics are left out, as
+    /// the reference's gathering does.
+    ///
+    /// ```
+    /// use pushgw_core::store::Store;
+    ///
+    /// let own = pushgw_core::text::parse(b"# TYPE up gauge\nup 1\n").unwrap();
+    /// let chunks = Store::default().exposition().unwrap().chunks_with(&own);
+    /// assert_eq!(chunks.concat(), b"# TYPE up gauge\nup 1\n");
+    /// ```
+    pub fn chunks_with(&self, own: &[MetricFamily]) -> Vec<Bytes> {
+        let mut own: Vec<&MetricFamily> = own.iter().filter(|f| !f.metrics.is_empty()).collect();
+        own.sort_by(|a, b| a.name.cmp(&b.name));
+        let blocks = &self.inner.blocks;
+        let mut chunks = Vec::new();
+        let mut run_start = 0;
+        let mut i = 0;
+        for family in own {
+            while i < blocks.len() && blocks[i].name < family.name {
+                i += 1;
+            }
+            self.push_run(&mut chunks, run_start, i);
+            if i < blocks.len() && blocks[i].name == family.name {
+                chunks.push(Bytes::from(merge_with_own(family, &blocks[i])));
+                i += 1;
+            } else {
+                chunks.push(Bytes::from(render_own(family)));
+            }
+            run_start = i;
+        }
+        self.push_run(&mut chunks, run_start, blocks.len());
+        chunks
+    }
+
+    /// Like [`Exposition::chunks_with`], appended to `out`.
+    ///
+    /// ```
+    /// let mut out = Vec::new();
+    /// pushgw_core::store::Store::default().exposition().unwrap().render_with(&[], &mut out);
+    /// assert!(out.is_empty());
+    /// ```
+    pub fn render_with(&self, own: &[MetricFamily], out: &mut Vec<u8>) {
+        for chunk in self.chunks_with(own) {
+            out.extend_from_slice(&chunk);
+        }
+    }
+
+    /// Pushes the text of blocks `from..to` as one slice, if not empty.
+    fn push_run(&self, chunks: &mut Vec<Bytes>, from: usize, to: usize) {
+        if from < to {
+            let offsets = &self.inner.offsets;
+            chunks.push(self.inner.text.slice(offsets[from]..offsets[to]));
+        }
+    }
+}
+
+/// Renders one of the gateway's own families with its samples in sample order.
+fn render_own(family: &MetricFamily) -> Vec<u8> {
+    let mut sorted = family.clone();
+    for metric in &mut sorted.metrics {
+        metric.labels.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    sorted
+        .metrics
+        .sort_by(|a, b| series_order(&a.labels, &b.labels));
+    let mut out = Vec::new();
+    text::render_family(&sorted, &mut out);
+    out
+}
+
+/// Renders an own family and the store's family of the same name as one family: the own HELP and
+/// TYPE (pushes were checked against them), all samples in sample order.
+fn merge_with_own(family: &MetricFamily, block: &Block) -> Vec<u8> {
+    let own_lines: Vec<(Vec<LabelPair>, Vec<u8>)> = family
+        .metrics
+        .iter()
+        .map(|metric| {
+            let mut metric = metric.clone();
+            metric.labels.sort_by(|a, b| a.name.cmp(&b.name));
+            let (lines, metric) = render_lines(&family.name, metric);
+            (metric.labels, lines)
+        })
+        .collect();
+    let mut all: Vec<(&[LabelPair], &[u8])> = own_lines
+        .iter()
+        .map(|(labels, lines)| (labels.as_slice(), lines.as_slice()))
+        .chain(
+            block
+                .series
+                .iter()
+                .map(|(labels, range)| (&labels[..], &block.text[range.clone()])),
+        )
+        .collect();
+    // Stable, so that own samples come before store samples with the same label set.
+    all.sort_by(|a, b| -> Ordering { series_order(a.0, b.0) });
+    let mut out = render_header(&family.name, family.help.as_deref(), family.metric_type);
+    for (_, lines) in all {
+        out.extend_from_slice(lines);
+    }
+    debug_assert!(block.header_len <= block.text.len());
+    out
+}
