@@ -52,15 +52,17 @@
 //!
 //! let text = store.exposition().unwrap().text().clone();
 //! assert_eq!(
-//!     std::str::from_utf8(&text).unwrap(),
-//!     "# TYPE done gauge\n\
-//!      done{instance=\"\",job=\"batch\"} 1\n\
-//!      # HELP push_failure_time_seconds Last Unix time when changing this group in the Pushgateway failed.\n\
-//!      # TYPE push_failure_time_seconds gauge\n\
-//!      push_failure_time_seconds{instance=\"\",job=\"batch\"} 0\n\
-//!      # HELP push_time_seconds Last Unix time when changing this group in the Pushgateway succeeded.\n\
-//!      # TYPE push_time_seconds gauge\n\
-//!      push_time_seconds{instance=\"\",job=\"batch\"} 1.7e+09\n",
+//!     std::str::from_utf8(&text).unwrap().lines().collect::<Vec<_>>(),
+//!     [
+//!         "# TYPE done gauge",
+//!         "done{instance=\"\",job=\"batch\"} 1",
+//!         "# HELP push_failure_time_seconds Last Unix time when changing this group in the Pushgateway failed.",
+//!         "# TYPE push_failure_time_seconds gauge",
+//!         "push_failure_time_seconds{instance=\"\",job=\"batch\"} 0",
+//!         "# HELP push_time_seconds Last Unix time when changing this group in the Pushgateway succeeded.",
+//!         "# TYPE push_time_seconds gauge",
+//!         "push_time_seconds{instance=\"\",job=\"batch\"} 1.7e+09",
+//!     ],
 //! );
 //! ```
 
@@ -439,7 +441,7 @@ impl StoredMetric {
 /// let store = Store::new(StoreOptions { consistency_check: false, ..StoreOptions::default() });
 /// assert_eq!(store.groups().count(), 0);
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Store {
     consistency_check: bool,
     own: HashMap<String, OwnFamily>,
@@ -464,6 +466,13 @@ struct Undo {
     verdicts: Vec<(String, Status, Vec<ConsistencyError>)>,
 }
 
+impl Default for Store {
+    /// An empty store with [`StoreOptions::default`].
+    fn default() -> Self {
+        Store::new(StoreOptions::default())
+    }
+}
+
 impl Store {
     /// An empty store.
     ///
@@ -480,7 +489,11 @@ impl Store {
                 .into_iter()
                 .map(|family| (family.name.clone(), family))
                 .collect(),
-            ..Store::default()
+            groups: BTreeMap::new(),
+            names: BTreeMap::new(),
+            inconsistent: BTreeSet::new(),
+            generation: 0,
+            exposition: None,
         }
     }
 
