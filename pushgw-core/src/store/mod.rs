@@ -69,6 +69,8 @@
 mod consistency;
 mod exposition;
 mod index;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
