@@ -16,26 +16,46 @@ use crate::text;
 
 use super::index::series_order;
 
-/// Renders the sample line(s) of one metric of family `name`, without HELP and TYPE lines.
+/// Renders the sample line(s) of metrics of one family, without HELP and TYPE lines.
 ///
-/// The metric is moved through a one-metric scratch family and handed back, so nothing is cloned.
-pub(super) fn render_lines(name: &str, metric: Metric) -> (Vec<u8>, Metric) {
-    // Render with the type of the value, not of the family it came in: a protobuf push may declare
-    // a type its values do not have, and the line text depends only on the value.
-    let mut scratch = MetricFamily {
-        name: name.to_owned(),
-        help: None,
-        metric_type: metric.value.kind(),
-        unit: None,
-        metrics: vec![metric],
-    };
-    let mut out = Vec::new();
-    text::render_family(&scratch, &mut out);
-    let metric = scratch
-        .metrics
-        .pop()
-        .expect("the scratch family holds the metric");
-    (skip_lines(out, 1), metric)
+/// Each metric is moved through a one-metric scratch family and handed back, so nothing is cloned
+/// and the scratch is allocated once per family.
+pub(super) struct LineRenderer {
+    scratch: MetricFamily,
+    out: Vec<u8>,
+}
+
+impl LineRenderer {
+    /// A renderer for metrics of family `name`.
+    pub(super) fn new(name: &str) -> LineRenderer {
+        LineRenderer {
+            scratch: MetricFamily {
+                name: name.to_owned(),
+                help: None,
+                metric_type: MetricType::Untyped,
+                unit: None,
+                metrics: Vec::with_capacity(1),
+            },
+            out: Vec::new(),
+        }
+    }
+
+    /// The lines of `metric`, and the metric back.
+    pub(super) fn render(&mut self, metric: Metric) -> (Arc<[u8]>, Metric) {
+        // Render with the type of the value, not of the family it came in: a protobuf push may
+        // declare a type its values do not have, and the line text depends only on the value.
+        self.scratch.metric_type = metric.value.kind();
+        self.scratch.metrics.push(metric);
+        self.out.clear();
+        text::render_family(&self.scratch, &mut self.out);
+        let metric = self
+            .scratch
+            .metrics
+            .pop()
+            .expect("the scratch family holds the metric");
+        let start = line_end(&self.out, 1);
+        (Arc::from(&self.out[start..]), metric)
+    }
 }
 
 /// Renders the `# HELP` (if any) and `# TYPE` lines of a family.
@@ -74,13 +94,6 @@ fn line_end(bytes: &[u8], n: usize) -> usize {
         .map_or(bytes.len(), |at| at + 1)
 }
 
-/// `bytes` without its first `n` lines.
-fn skip_lines(mut bytes: Vec<u8>, n: usize) -> Vec<u8> {
-    let start = line_end(&bytes, n);
-    bytes.drain(..start);
-    bytes
-}
-
 /// One merged family of the store, rendered: header plus every series' lines in exposition order.
 #[derive(Debug)]
 pub(super) struct Block {
@@ -90,16 +103,19 @@ pub(super) struct Block {
     /// Where the header ends in `text`.
     pub(super) header_len: usize,
     /// Each series' labels and the range of its lines in `text`, for merging with the gateway's
-    /// own series of the same name.
+    /// own series of the same name; kept only for the names of declared own families, so that
+    /// building and dropping other blocks costs no reference counting per series.
     pub(super) series: Vec<(Arc<[LabelPair]>, Range<usize>)>,
 }
 
 impl Block {
-    /// Builds a block from a header and the series' lines in exposition order.
+    /// Builds a block from a header and the series' lines in exposition order, remembering
+    /// where each series is if `mergeable`.
     pub(super) fn build<'a>(
         name: &str,
         header: Vec<u8>,
         series: impl Iterator<Item = (&'a Arc<[LabelPair]>, &'a [u8])>,
+        mergeable: bool,
     ) -> Block {
         let header_len = header.len();
         let mut text = header;
@@ -107,7 +123,9 @@ impl Block {
         for (labels, lines) in series {
             let start = text.len();
             text.extend_from_slice(lines);
-            ranges.push((Arc::clone(labels), start..text.len()));
+            if mergeable {
+                ranges.push((Arc::clone(labels), start..text.len()));
+            }
         }
         Block {
             name: name.to_owned(),
@@ -264,19 +282,30 @@ fn render_own(family: &MetricFamily) -> Vec<u8> {
 /// Renders an own family and the store's family of the same name as one family: the own HELP and
 /// TYPE (pushes were checked against them), all samples in sample order.
 fn merge_with_own(family: &MetricFamily, block: &Block) -> Vec<u8> {
-    let own_lines: Vec<(Vec<LabelPair>, Vec<u8>)> = family
+    let mut renderer = LineRenderer::new(&family.name);
+    let own_lines: Vec<(Vec<LabelPair>, Arc<[u8]>)> = family
         .metrics
         .iter()
         .map(|metric| {
             let mut metric = metric.clone();
             metric.labels.sort_by(|a, b| a.name.cmp(&b.name));
-            let (lines, metric) = render_lines(&family.name, metric);
+            let (lines, metric) = renderer.render(metric);
             (metric.labels, lines)
         })
         .collect();
+    let mut out = render_header(&family.name, family.help.as_deref(), family.metric_type);
+    if block.series.is_empty() {
+        // A family that was not declared as own: its store samples cannot be interleaved, so
+        // they follow the own samples.
+        for (_, lines) in &own_lines {
+            out.extend_from_slice(lines);
+        }
+        out.extend_from_slice(&block.text[block.header_len..]);
+        return out;
+    }
     let mut all: Vec<(&[LabelPair], &[u8])> = own_lines
         .iter()
-        .map(|(labels, lines)| (labels.as_slice(), lines.as_slice()))
+        .map(|(labels, lines)| (labels.as_slice(), &lines[..]))
         .chain(
             block
                 .series
@@ -286,10 +315,8 @@ fn merge_with_own(family: &MetricFamily, block: &Block) -> Vec<u8> {
         .collect();
     // Stable, so that own samples come before store samples with the same label set.
     all.sort_by(|a, b| -> Ordering { series_order(a.0, b.0) });
-    let mut out = render_header(&family.name, family.help.as_deref(), family.metric_type);
     for (_, lines) in all {
         out.extend_from_slice(lines);
     }
-    debug_assert!(block.header_len <= block.text.len());
     out
 }

@@ -84,7 +84,7 @@ pub use exposition::Exposition;
 use crate::grouping::GroupingKey;
 use crate::model::{LabelPair, Metric, MetricFamily, MetricType, Value};
 use consistency::{dump_metric, kind_matches, label_error, strip_magic_suffix};
-use exposition::{Block, render_header, render_lines};
+use exposition::{Block, LineRenderer, render_header};
 use index::{NameIndex, SeriesLabels, Status};
 
 /// The name of the gauge holding the time of a group's last successful push.
@@ -789,7 +789,10 @@ impl Store {
             Some(family) => group.families.insert(name.to_owned(), family),
             None => group.families.remove(name),
         };
-        let entry = self.names.entry(name.to_owned()).or_default();
+        let entry = match self.names.get_mut(name) {
+            Some(entry) => entry,
+            None => self.names.entry(name.to_owned()).or_default(),
+        };
         if let Some(previous) = &previous {
             entry.remove(key, previous);
         }
@@ -1126,15 +1129,16 @@ fn store_family(family: MetricFamily, key: &GroupingKey, now: SystemTime) -> Sto
         unit,
         metrics,
     } = family;
+    let mut renderer = LineRenderer::new(&name);
     let metrics = metrics
         .into_iter()
         .map(|mut metric| {
             sanitize_labels(&mut metric.labels, key);
-            let (text, metric) = render_lines(&name, metric);
+            let (text, metric) = renderer.render(metric);
             StoredMetric {
                 labels: Arc::from(metric.labels),
                 value: metric.value,
-                text: Arc::from(text),
+                text,
             }
         })
         .collect();
@@ -1221,5 +1225,5 @@ fn build_block(name: &str, entry: &NameIndex, own: Option<&OwnFamily>) -> Block 
             .iter()
             .map(move |occurrence| (&labels.0, &occurrence.text[..]))
     });
-    Block::build(name, header, series)
+    Block::build(name, header, series, own.is_some())
 }
