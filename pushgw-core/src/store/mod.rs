@@ -88,13 +88,29 @@ use exposition::{Block, LineRenderer, render_header};
 use index::{NameIndex, SeriesLabels, Status};
 
 /// The name of the gauge holding the time of a group's last successful push.
+///
+/// ```
+/// assert_eq!(pushgw_core::store::PUSH_TIME_NAME, "push_time_seconds");
+/// ```
 pub const PUSH_TIME_NAME: &str = "push_time_seconds";
 /// The HELP of [`PUSH_TIME_NAME`].
+///
+/// ```
+/// assert!(pushgw_core::store::PUSH_TIME_HELP.ends_with("succeeded."));
+/// ```
 pub const PUSH_TIME_HELP: &str =
     "Last Unix time when changing this group in the Pushgateway succeeded.";
 /// The name of the gauge holding the time of a group's last failed push.
+///
+/// ```
+/// assert_eq!(pushgw_core::store::PUSH_FAILURE_TIME_NAME, "push_failure_time_seconds");
+/// ```
 pub const PUSH_FAILURE_TIME_NAME: &str = "push_failure_time_seconds";
 /// The HELP of [`PUSH_FAILURE_TIME_NAME`].
+///
+/// ```
+/// assert!(pushgw_core::store::PUSH_FAILURE_TIME_HELP.ends_with("failed."));
+/// ```
 pub const PUSH_FAILURE_TIME_HELP: &str =
     "Last Unix time when changing this group in the Pushgateway failed.";
 
@@ -733,6 +749,66 @@ impl Store {
         let exposition = Exposition::from_blocks(blocks);
         self.exposition = Some((self.generation, exposition.clone()));
         Ok(exposition)
+    }
+
+    /// The stored families merged across groups as a scrape sees them (spec §4.2, §4.3):
+    /// sorted by name, one family per name with the winning HELP and TYPE, samples in sample
+    /// order, families without samples left out. For the exposition formats other than text
+    /// (protobuf, OpenMetrics), which are not cached. O(series in the store).
+    ///
+    /// ```
+    /// use pushgw_core::grouping::GroupingKey;
+    /// use pushgw_core::store::{PushMode, Store};
+    /// use std::time::SystemTime;
+    ///
+    /// let mut store = Store::default();
+    /// for job in ["b", "a"] {
+    ///     let key = GroupingKey::from_path(&format!("job/{job}")).unwrap();
+    ///     let families = pushgw_core::text::parse(b"m 1\n").unwrap();
+    ///     store.push(key, families, PushMode::Merge, SystemTime::UNIX_EPOCH).unwrap();
+    /// }
+    /// let families = store.gather().unwrap();
+    /// let names: Vec<&str> = families.iter().map(|f| f.name.as_str()).collect();
+    /// assert_eq!(names, ["m", "push_failure_time_seconds", "push_time_seconds"]);
+    /// assert_eq!(families[0].metrics[0].label("job"), Some("a"));
+    /// ```
+    pub fn gather(&self) -> Result<Vec<MetricFamily>, ConsistencyErrors> {
+        self.check()?;
+        let mut families = Vec::new();
+        for (name, entry) in &self.names {
+            let Some(first) = entry.first_holder() else {
+                continue;
+            };
+            if entry.series_count == 0 {
+                continue;
+            }
+            let (help, metric_type) = match self.own.get(name) {
+                Some(own) => (Some(own.help.clone()), own.metric_type),
+                None => (first.help.clone(), first.metric_type),
+            };
+            let metrics = entry
+                .series
+                .values()
+                .flatten()
+                .map(|occurrence| {
+                    let metric =
+                        &self.groups[&occurrence.group].families[name].metrics[occurrence.index];
+                    Metric {
+                        labels: metric.labels.to_vec(),
+                        value: metric.value.clone(),
+                        timestamp_ms: None,
+                    }
+                })
+                .collect();
+            families.push(MetricFamily {
+                name: name.clone(),
+                help,
+                metric_type,
+                unit: None,
+                metrics,
+            });
+        }
+        Ok(families)
     }
 
     /// The stored `Arc` of `key` if the group exists, so that all index entries share one.

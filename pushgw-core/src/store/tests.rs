@@ -160,6 +160,9 @@ impl Store {
         if self.check().is_ok() {
             let expected = self.exposition_from_scratch();
             let actual = self.exposition().expect("consistent").text().to_vec();
+            let mut gathered = Vec::new();
+            crate::text::render(&self.gather().expect("consistent"), &mut gathered);
+            assert_eq!(gathered, actual);
             assert_eq!(
                 String::from_utf8_lossy(&actual),
                 String::from_utf8_lossy(&expected)
