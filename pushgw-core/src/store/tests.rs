@@ -171,7 +171,7 @@ impl Store {
     }
 
     /// The groups' families except the timestamp families, for all-or-nothing checks.
-    fn contents(&self) -> Vec<(GroupingKey, String, Vec<(Vec<LabelPair>, Value)>)> {
+    fn contents(&self) -> Vec<Contents> {
         self.groups
             .values()
             .flat_map(|group| {
@@ -191,6 +191,9 @@ impl Store {
             .collect()
     }
 }
+
+/// A group's family as [`Store::contents`] lists it.
+type Contents = (GroupingKey, String, Vec<(Vec<LabelPair>, Value)>);
 
 #[derive(Debug, Clone)]
 enum Op {
