@@ -7,7 +7,7 @@
 
 use std::cmp::Ordering;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 
@@ -139,8 +139,10 @@ impl Block {
 /// A snapshot of the store's text exposition (format 0.0.4), cheap to clone and to send to
 /// another thread: a scrape renders from it without holding the store.
 ///
-/// It is rebuilt only when the store changed since the last snapshot, and then only the families
-/// a write touched are re-rendered; the rest is shared.
+/// [`Store::exposition`](super::Store::exposition) returns the cached snapshot if nothing changed
+/// (an `Arc` clone); otherwise it re-renders the families written since (O(series of each)) and
+/// shares the rest (O(number of names)). The whole text is concatenated once per snapshot, on
+/// first use, so a server that takes snapshots under its lock does that copy outside it.
 ///
 /// ```
 /// use pushgw_core::grouping::GroupingKey;
@@ -166,30 +168,36 @@ pub struct Exposition {
 struct Inner {
     /// The blocks sorted by name, only families with at least one series.
     blocks: Vec<Arc<Block>>,
-    /// All blocks concatenated.
-    text: Bytes,
-    /// Where each block starts in `text` (and, last, the total length).
-    offsets: Vec<usize>,
+    /// All blocks concatenated, and where each block starts (and, last, the total length).
+    /// Built on first use, by whoever reads the snapshot first, outside the store's lock.
+    concatenated: OnceLock<(Bytes, Vec<usize>)>,
 }
 
 impl Exposition {
-    /// Concatenates blocks sorted by name into a snapshot.
+    /// A snapshot of blocks sorted by name.
     pub(super) fn from_blocks(blocks: Vec<Arc<Block>>) -> Exposition {
-        let total = blocks.iter().map(|b| b.text.len()).sum();
-        let mut text = Vec::with_capacity(total);
-        let mut offsets = Vec::with_capacity(blocks.len() + 1);
-        for block in &blocks {
-            offsets.push(text.len());
-            text.extend_from_slice(&block.text);
-        }
-        offsets.push(text.len());
         Exposition {
             inner: Arc::new(Inner {
                 blocks,
-                text: Bytes::from(text),
-                offsets,
+                concatenated: OnceLock::new(),
             }),
         }
+    }
+
+    /// The concatenated text and block offsets, built once per snapshot.
+    fn concatenated(&self) -> &(Bytes, Vec<usize>) {
+        self.inner.concatenated.get_or_init(|| {
+            let blocks = &self.inner.blocks;
+            let total = blocks.iter().map(|b| b.text.len()).sum();
+            let mut text = Vec::with_capacity(total);
+            let mut offsets = Vec::with_capacity(blocks.len() + 1);
+            for block in blocks {
+                offsets.push(text.len());
+                text.extend_from_slice(&block.text);
+            }
+            offsets.push(text.len());
+            (Bytes::from(text), offsets)
+        })
     }
 
     /// The store's families in the text format, sorted by name (spec §4.2). `Bytes` clones share
@@ -200,7 +208,7 @@ impl Exposition {
     /// assert!(exposition.text().is_empty());
     /// ```
     pub fn text(&self) -> &Bytes {
-        &self.inner.text
+        &self.concatenated().0
     }
 
     /// The exposition merged with the gateway's own families (spec §4.1, §4.2), as chunks to send
@@ -259,8 +267,8 @@ impl Exposition {
     /// Pushes the text of blocks `from..to` as one slice, if not empty.
     fn push_run(&self, chunks: &mut Vec<Bytes>, from: usize, to: usize) {
         if from < to {
-            let offsets = &self.inner.offsets;
-            chunks.push(self.inner.text.slice(offsets[from]..offsets[to]));
+            let (text, offsets) = self.concatenated();
+            chunks.push(text.slice(offsets[from]..offsets[to]));
         }
     }
 }
