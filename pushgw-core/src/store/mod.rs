@@ -527,6 +527,10 @@ impl Store {
     /// Pushed families named `push_time_seconds` or `push_failure_time_seconds` are ignored; of
     /// several pushed families with one name, the last one counts.
     ///
+    /// Cost: O((p + r) · log s) for `p` pushed and `r` replaced series, `s` series per name,
+    /// unless the push changes a name's merged type or touches an inconsistent name, which
+    /// re-checks that name in O(s). It never depends on the number of groups or names otherwise.
+    ///
     /// ```
     /// use pushgw_core::grouping::GroupingKey;
     /// use pushgw_core::store::{PushMode, Store};
@@ -627,6 +631,9 @@ impl Store {
 
     /// Deletes group `key` with all its families; a no-op if there is no such group.
     ///
+    /// Cost: O(r · log s) for the `r` series of the group (plus O(s) for a name whose merged type
+    /// changes because its first group goes away).
+    ///
     /// ```
     /// use pushgw_core::grouping::GroupingKey;
     /// use pushgw_core::store::{PushMode, Store};
@@ -654,7 +661,7 @@ impl Store {
         self.commit(&undo);
     }
 
-    /// Deletes every group (the admin API's wipe).
+    /// Deletes every group (the admin API's wipe). O(size of the store), for freeing it.
     ///
     /// ```
     /// use pushgw_core::grouping::GroupingKey;
@@ -721,7 +728,11 @@ impl Store {
     }
 
     /// The text exposition of all stored families, or the errors that make a scrape fail (spec
-    /// §4.4: the gateway answers `500`). Cheap when nothing changed since the last call.
+    /// §4.4: the gateway answers `500`).
+    ///
+    /// Cost: O(1) (an `Arc` clone) when nothing changed since the last call; otherwise O(n) for
+    /// `n` names plus O(s) for each name written since, whose block is re-rendered from the
+    /// pre-rendered lines. Errors are cached too: O(number of errors) to report them.
     ///
     /// See [`Exposition`] for an example.
     pub fn exposition(&mut self) -> Result<Exposition, ConsistencyErrors> {
