@@ -1133,3 +1133,38 @@ fn wipe() {
     assert_eq!(s.scrape(), "");
     assert_eq!(s.post("job/j", "m 1\n", 2), "ok");
 }
+
+/// Persistence round trip: groups restored from their families and push times are identical,
+/// inconsistent ones included (they make scrapes fail as before).
+#[test]
+fn restore_round_trip() {
+    let restore_all = |from: &Scenario, into: &mut Scenario| {
+        for group in from.store.groups() {
+            let families = group
+                .families()
+                .map(|f| (f.to_metric_family(), f.last_push()))
+                .collect();
+            into.store.restore(group.key().clone(), families);
+        }
+    };
+    let mut s = Scenario::new();
+    assert_eq!(s.put("job/a/instance/i", &format!("{MF2}{MF5}"), 1), "ok");
+    assert!(s.post("job/b", MF1TS, 2).ends_with("timestamps"));
+    assert_eq!(s.post("job/b", MF3, 3), "ok");
+    let mut restored = Scenario::new();
+    restore_all(&s, &mut restored);
+    assert_eq!(restored.scrape(), s.scrape());
+    assert_eq!(restored.groups(), s.groups());
+
+    let mut unchecked = Scenario::unchecked();
+    assert_eq!(unchecked.post("job/a", "m 1\n", 1), "ok");
+    assert_eq!(unchecked.post("job/b", "# TYPE m gauge\nm 2\n", 2), "ok");
+    let mut restored = Scenario::new();
+    restore_all(&unchecked, &mut restored);
+    assert_eq!(restored.scrape(), unchecked.scrape());
+    assert!(
+        restored
+            .post("job/c", "x 1\n", 3)
+            .ends_with("is not a UNTYPED")
+    );
+}

@@ -661,6 +661,51 @@ impl Store {
         self.commit(&undo);
     }
 
+    /// Puts back a group as it was persisted: the families verbatim with the times they were
+    /// pushed, timestamp families included, replacing any group of that key. Nothing is checked
+    /// or sanitised, as the reference restores its persistence file; an inconsistent file makes
+    /// scrapes fail as it does there. Labels are only sorted by name, which pushed labels are.
+    ///
+    /// Cost: as a push of the same size.
+    ///
+    /// ```
+    /// use pushgw_core::grouping::GroupingKey;
+    /// use pushgw_core::store::{PushMode, Store};
+    /// use std::time::{Duration, SystemTime};
+    ///
+    /// let mut store = Store::default();
+    /// let key = GroupingKey::from_path("job/j").unwrap();
+    /// let pushed_at = SystemTime::UNIX_EPOCH + Duration::from_secs(5);
+    /// let families = pushgw_core::text::parse(b"m 1\n").unwrap();
+    /// store.push(key.clone(), families, PushMode::Replace, pushed_at).unwrap();
+    ///
+    /// // Persist, then restore into a new store.
+    /// let saved: Vec<_> = store.group(&key).unwrap().families()
+    ///     .map(|f| (f.to_metric_family(), f.last_push()))
+    ///     .collect();
+    /// let mut restored = Store::default();
+    /// restored.restore(key, saved);
+    /// assert_eq!(restored.exposition().unwrap().text(), store.exposition().unwrap().text());
+    /// ```
+    pub fn restore(&mut self, key: GroupingKey, families: Vec<(MetricFamily, SystemTime)>) {
+        self.delete(&key);
+        let key = Arc::new(key);
+        let mut undo = Undo::default();
+        let mut touched = BTreeSet::new();
+        self.ensure_group(&key, &mut undo);
+        for (mut family, pushed_at) in families {
+            for metric in &mut family.metrics {
+                metric.labels.sort_by(|a, b| a.name.cmp(&b.name));
+                metric.timestamp_ms = None;
+            }
+            let name = family.name.clone();
+            let family = stored_family(family, pushed_at);
+            self.set_family(&key, &name, Some(family), &mut undo, &mut touched);
+        }
+        self.reevaluate(&key, touched, &mut undo);
+        self.commit(&undo);
+    }
+
     /// Deletes every group (the admin API's wipe). O(size of the store), for freeing it.
     ///
     /// ```
@@ -1208,7 +1253,15 @@ fn metric_error(
 }
 
 /// Sanitises and renders a pushed family for group `key` (spec §3.4).
-fn store_family(family: MetricFamily, key: &GroupingKey, now: SystemTime) -> StoredFamily {
+fn store_family(mut family: MetricFamily, key: &GroupingKey, now: SystemTime) -> StoredFamily {
+    for metric in &mut family.metrics {
+        sanitize_labels(&mut metric.labels, key);
+    }
+    stored_family(family, now)
+}
+
+/// Renders a family whose labels are final.
+fn stored_family(family: MetricFamily, last_push: SystemTime) -> StoredFamily {
     let MetricFamily {
         name,
         help,
@@ -1219,8 +1272,7 @@ fn store_family(family: MetricFamily, key: &GroupingKey, now: SystemTime) -> Sto
     let mut renderer = LineRenderer::new(&name);
     let metrics = metrics
         .into_iter()
-        .map(|mut metric| {
-            sanitize_labels(&mut metric.labels, key);
+        .map(|metric| {
             let (text, metric) = renderer.render(metric);
             StoredMetric {
                 labels: Arc::from(metric.labels),
@@ -1235,7 +1287,7 @@ fn store_family(family: MetricFamily, key: &GroupingKey, now: SystemTime) -> Sto
         metric_type,
         unit,
         metrics,
-        last_push: now,
+        last_push,
     }
 }
 
