@@ -590,33 +590,7 @@ impl Store {
         for (name, family) in pushed {
             self.set_family(&key, &name, Some(family), &mut undo, &mut touched);
         }
-        let push_time = timestamp_family(PUSH_TIME_NAME, PUSH_TIME_HELP, &key, now, now);
-        self.set_family(
-            &key,
-            PUSH_TIME_NAME,
-            Some(push_time),
-            &mut undo,
-            &mut touched,
-        );
-        if !self.groups[&key]
-            .families
-            .contains_key(PUSH_FAILURE_TIME_NAME)
-        {
-            let failure_time = timestamp_family(
-                PUSH_FAILURE_TIME_NAME,
-                PUSH_FAILURE_TIME_HELP,
-                &key,
-                UNIX_EPOCH,
-                now,
-            );
-            self.set_family(
-                &key,
-                PUSH_FAILURE_TIME_NAME,
-                Some(failure_time),
-                &mut undo,
-                &mut touched,
-            );
-        }
+        self.stamp_success(&key, now, &mut undo, &mut touched);
         self.reevaluate(&key, touched, &mut undo);
 
         if self.consistency_check && !self.inconsistent.is_empty() {
@@ -1188,6 +1162,38 @@ impl Store {
         }
         if !undo.families.is_empty() || undo.created_group.is_some() {
             self.generation += 1;
+        }
+    }
+
+    /// Sets the timestamp families of a successful push to group `key` at `now` (spec §3.5):
+    /// the push time always, a zero failure time only if the group has none.
+    fn stamp_success(
+        &mut self,
+        key: &Arc<GroupingKey>,
+        now: SystemTime,
+        undo: &mut Undo,
+        touched: &mut BTreeSet<String>,
+    ) {
+        let push_time = timestamp_family(PUSH_TIME_NAME, PUSH_TIME_HELP, key, now, now);
+        self.set_family(key, PUSH_TIME_NAME, Some(push_time), undo, touched);
+        if !self.groups[key]
+            .families
+            .contains_key(PUSH_FAILURE_TIME_NAME)
+        {
+            let failure_time = timestamp_family(
+                PUSH_FAILURE_TIME_NAME,
+                PUSH_FAILURE_TIME_HELP,
+                key,
+                UNIX_EPOCH,
+                now,
+            );
+            self.set_family(
+                key,
+                PUSH_FAILURE_TIME_NAME,
+                Some(failure_time),
+                undo,
+                touched,
+            );
         }
     }
 
