@@ -8,8 +8,10 @@
 //! push changes nothing but the group's failure timestamp.
 //!
 //! The store deliberately knows nothing of HTTP, threads or the clock: time is a parameter and
-//! writes take `&mut self`. A server wraps it in a mutex and hands scrapes an [`Exposition`]
-//! snapshot, which is an `Arc` clone unless the store changed.
+//! writes take `&mut self`. A server wraps it in a mutex: a write locks, pushes and unlocks; a
+//! scrape locks, takes [`Store::exposition`] (an `Arc` clone unless the store changed, else the
+//! re-rendering of what changed) and unlocks, then renders from the [`Exposition`] snapshot
+//! without the lock, merging in its own families with [`Exposition::chunks_with`].
 //!
 //! # Cost
 //!
