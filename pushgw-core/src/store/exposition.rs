@@ -109,16 +109,18 @@ pub(super) struct Block {
 }
 
 impl Block {
-    /// Builds a block from a header and the series' lines in exposition order, remembering
-    /// where each series is if `mergeable`.
+    /// Builds a block from a header and the series' lines (`lines_len` bytes in all) in
+    /// exposition order, remembering where each series is if `mergeable`.
     pub(super) fn build<'a>(
         name: &str,
-        header: Vec<u8>,
+        header: &[u8],
         series: impl Iterator<Item = (&'a Arc<[LabelPair]>, &'a [u8])>,
+        lines_len: usize,
         mergeable: bool,
     ) -> Block {
         let header_len = header.len();
-        let mut text = header;
+        let mut text = Vec::with_capacity(header_len + lines_len);
+        text.extend_from_slice(header);
         let mut ranges = Vec::new();
         for (labels, lines) in series {
             let start = text.len();

@@ -90,6 +90,8 @@ pub(super) struct NameIndex {
     pub(super) series: BTreeMap<SeriesLabels, Vec<Occurrence>>,
     /// The number of series across all holders.
     pub(super) series_count: usize,
+    /// The total length of their pre-rendered lines, to size the block in one allocation.
+    pub(super) text_len: usize,
     /// The cached verdict of the family-level checks.
     pub(super) status: Status,
     /// The cached errors this name contributes to a gathering (family-level or per metric).
@@ -114,6 +116,7 @@ impl NameIndex {
                 .entry(SeriesLabels(Arc::clone(&metric.labels)))
                 .or_default();
             let position = occurrences.partition_point(|o| (&*o.group, o.index) < (&**key, index));
+            self.text_len += metric.text.len();
             occurrences.insert(
                 position,
                 Occurrence {
@@ -131,6 +134,7 @@ impl NameIndex {
     pub(super) fn remove(&mut self, key: &GroupingKey, family: &StoredFamily) {
         self.holders.remove(key);
         for metric in &family.metrics {
+            self.text_len -= metric.text.len();
             let labels = SeriesLabels(Arc::clone(&metric.labels));
             if let Some(occurrences) = self.series.get_mut(&labels) {
                 occurrences.retain(|o| &*o.group != key);

@@ -1372,5 +1372,5 @@ fn build_block(name: &str, entry: &NameIndex, own: Option<&OwnFamily>) -> Block 
             .iter()
             .map(move |occurrence| (&labels.0, &occurrence.text[..]))
     });
-    Block::build(name, header, series, own.is_some())
+    Block::build(name, &header, series, entry.text_len, own.is_some())
 }
