@@ -64,7 +64,7 @@ pub(super) struct Occurrence {
 #[derive(Debug, Clone)]
 pub(super) struct Holder {
     pub(super) metric_type: MetricType,
-    pub(super) help: Option<String>,
+    pub(super) help: Option<Arc<str>>,
 }
 
 /// The outcome of the family-level checks for one name (spec §3.6, `Gatherers.Gather`).

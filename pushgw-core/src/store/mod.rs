@@ -326,7 +326,7 @@ impl Group {
 #[derive(Debug, Clone)]
 pub struct StoredFamily {
     name: String,
-    help: Option<String>,
+    help: Option<Arc<str>>,
     metric_type: MetricType,
     unit: Option<String>,
     metrics: Vec<StoredMetric>,
@@ -401,7 +401,7 @@ impl StoredFamily {
     pub fn to_metric_family(&self) -> MetricFamily {
         MetricFamily {
             name: self.name.clone(),
-            help: self.help.clone(),
+            help: self.help.as_deref().map(str::to_owned),
             metric_type: self.metric_type,
             unit: self.unit.clone(),
             metrics: self
@@ -572,7 +572,6 @@ impl Store {
         }
 
         let mut undo = Undo::default();
-        let mut touched = BTreeSet::new();
         self.ensure_group(&key, &mut undo);
         if mode == PushMode::Replace {
             let stale: Vec<String> = self.groups[&key]
@@ -586,14 +585,14 @@ impl Store {
                 .cloned()
                 .collect();
             for name in stale {
-                self.set_family(&key, &name, None, &mut undo, &mut touched);
+                self.set_family(&key, &name, None, &mut undo);
             }
         }
         for (name, family) in pushed {
-            self.set_family(&key, &name, Some(family), &mut undo, &mut touched);
+            self.set_family(&key, &name, Some(family), &mut undo);
         }
-        self.stamp_success(&key, now, &mut undo, &mut touched);
-        self.reevaluate(&key, touched, &mut undo);
+        self.stamp_success(&key, now, &mut undo);
+        self.reevaluate(&key, &mut undo);
 
         if self.consistency_check && !self.inconsistent.is_empty() {
             let errors = self.errors();
@@ -628,12 +627,11 @@ impl Store {
         let key = Arc::clone(key);
         let names: Vec<String> = group.families.keys().cloned().collect();
         let mut undo = Undo::default();
-        let mut touched = BTreeSet::new();
         for name in names {
-            self.set_family(&key, &name, None, &mut undo, &mut touched);
+            self.set_family(&key, &name, None, &mut undo);
         }
         self.groups.remove(&key);
-        self.reevaluate(&key, touched, &mut undo);
+        self.reevaluate(&key, &mut undo);
         self.commit(&undo);
     }
 
@@ -667,7 +665,6 @@ impl Store {
         self.delete(&key);
         let key = Arc::new(key);
         let mut undo = Undo::default();
-        let mut touched = BTreeSet::new();
         self.ensure_group(&key, &mut undo);
         for (mut family, pushed_at) in families {
             for metric in &mut family.metrics {
@@ -676,9 +673,9 @@ impl Store {
             }
             let name = family.name.clone();
             let family = stored_family(family, pushed_at);
-            self.set_family(&key, &name, Some(family), &mut undo, &mut touched);
+            self.set_family(&key, &name, Some(family), &mut undo);
         }
-        self.reevaluate(&key, touched, &mut undo);
+        self.reevaluate(&key, &mut undo);
         self.commit(&undo);
     }
 
@@ -816,7 +813,7 @@ impl Store {
             }
             let (help, metric_type) = match self.own.get(name) {
                 Some(own) => (Some(own.help.clone()), own.metric_type),
-                None => (first.help.clone(), first.metric_type),
+                None => (first.help.as_deref().map(str::to_owned), first.metric_type),
             };
             let metrics = entry
                 .series
@@ -873,12 +870,10 @@ impl Store {
         name: &str,
         family: Option<StoredFamily>,
         undo: &mut Undo,
-        touched: &mut BTreeSet<String>,
     ) {
         let previous = self.replace_family(key, name, family);
         undo.families
             .push((Arc::clone(key), name.to_owned(), previous));
-        touched.insert(name.to_owned());
     }
 
     /// Sets (or removes) family `name` of group `key` and updates the index; returns the
@@ -913,12 +908,15 @@ impl Store {
     /// Recomputes the cached verdicts of the names a write to group `key` touched, and of the
     /// names whose verdict depends on them (`<name>_count` and friends, spec §3.6), in gathering
     /// order.
-    fn reevaluate(&mut self, key: &Arc<GroupingKey>, touched: BTreeSet<String>, undo: &mut Undo) {
+    fn reevaluate(&mut self, key: &Arc<GroupingKey>, undo: &mut Undo) {
         // Name → whether the write touched it (or it only depends on a touched name). Names are
         // processed in byte order: a name's verdict depends on its base name's, which sorts
         // before it.
-        let mut work: BTreeMap<String, bool> =
-            touched.into_iter().map(|name| (name, true)).collect();
+        let mut work: BTreeMap<String, bool> = undo
+            .families
+            .iter()
+            .map(|(_, name, _)| (name.clone(), true))
+            .collect();
         while let Some((name, written)) = work.pop_first() {
             let Some(entry) = self.names.get(&name) else {
                 continue;
@@ -1169,15 +1167,9 @@ impl Store {
 
     /// Sets the timestamp families of a successful push to group `key` at `now` (spec §3.5):
     /// the push time always, a zero failure time only if the group has none.
-    fn stamp_success(
-        &mut self,
-        key: &Arc<GroupingKey>,
-        now: SystemTime,
-        undo: &mut Undo,
-        touched: &mut BTreeSet<String>,
-    ) {
+    fn stamp_success(&mut self, key: &Arc<GroupingKey>, now: SystemTime, undo: &mut Undo) {
         let push_time = timestamp_family(PUSH_TIME_NAME, PUSH_TIME_HELP, key, now, now);
-        self.set_family(key, PUSH_TIME_NAME, Some(push_time), undo, touched);
+        self.set_family(key, PUSH_TIME_NAME, Some(push_time), undo);
         if !self.groups[key]
             .families
             .contains_key(PUSH_FAILURE_TIME_NAME)
@@ -1189,13 +1181,7 @@ impl Store {
                 UNIX_EPOCH,
                 now,
             );
-            self.set_family(
-                key,
-                PUSH_FAILURE_TIME_NAME,
-                Some(failure_time),
-                undo,
-                touched,
-            );
+            self.set_family(key, PUSH_FAILURE_TIME_NAME, Some(failure_time), undo);
         }
     }
 
@@ -1203,7 +1189,6 @@ impl Store {
     /// absent, its failure time set, its push time set to 0 if absent.
     fn stamp_failure(&mut self, key: &Arc<GroupingKey>, now: SystemTime) {
         let mut undo = Undo::default();
-        let mut touched = BTreeSet::new();
         self.ensure_group(key, &mut undo);
         let failure_time = timestamp_family(
             PUSH_FAILURE_TIME_NAME,
@@ -1212,24 +1197,12 @@ impl Store {
             now,
             now,
         );
-        self.set_family(
-            key,
-            PUSH_FAILURE_TIME_NAME,
-            Some(failure_time),
-            &mut undo,
-            &mut touched,
-        );
+        self.set_family(key, PUSH_FAILURE_TIME_NAME, Some(failure_time), &mut undo);
         if !self.groups[key].families.contains_key(PUSH_TIME_NAME) {
             let push_time = timestamp_family(PUSH_TIME_NAME, PUSH_TIME_HELP, key, UNIX_EPOCH, now);
-            self.set_family(
-                key,
-                PUSH_TIME_NAME,
-                Some(push_time),
-                &mut undo,
-                &mut touched,
-            );
+            self.set_family(key, PUSH_TIME_NAME, Some(push_time), &mut undo);
         }
-        self.reevaluate(key, touched, &mut undo);
+        self.reevaluate(key, &mut undo);
         // A new group whose timestamp series collide with existing ones would wedge the store
         // (the reference does that); create no group then.
         let collides = undo
@@ -1291,7 +1264,7 @@ fn stored_family(family: MetricFamily, last_push: SystemTime) -> StoredFamily {
         .collect();
     StoredFamily {
         name,
-        help,
+        help: help.map(Arc::from),
         metric_type,
         unit,
         metrics,

@@ -32,7 +32,7 @@ impl Store {
             let metric_type = if let Some(own) = self.own.get(name) {
                 let help = match own.help_policy {
                     HelpPolicy::Override => own.help.clone(),
-                    HelpPolicy::Require => first.help.clone().unwrap_or_default(),
+                    HelpPolicy::Require => first.help().unwrap_or_default().to_owned(),
                 };
                 if help != own.help {
                     errors.push(ConsistencyError::HelpMismatch {
