@@ -1168,3 +1168,76 @@ fn restore_round_trip() {
             .ends_with("is not a UNTYPED")
     );
 }
+
+/// A protobuf push may carry a family without metrics: it replaces the group's family of that
+/// name, shows in the API, is left out of the exposition and still takes part in the type check,
+/// as in the reference (where `GetMetricFamilies` keeps empty families).
+#[test]
+fn empty_family_replaces_and_types() {
+    let mut s = Scenario::new();
+    assert_eq!(s.post("job/a", "# TYPE m counter\nm 1\n", 1), "ok");
+    let empty = family("m", MetricType::Counter, Vec::new());
+    assert_eq!(s.push("job/a", vec![empty], PushMode::Merge, 2), "ok");
+    assert!(!s.scrape().contains("# TYPE m "));
+    let group = s.store.group(&key("job/a")).expect("group exists");
+    assert_eq!(group.family("m").map(|f| f.metrics().len()), Some(0));
+    check(
+        s.post("job/b", "# TYPE m gauge\nm 2\n", 3),
+        expect![[
+            r#"pushed metrics are invalid or inconsistent with existing metrics: collected metric "m" { label:<name:"instance" value:"" > label:<name:"job" value:"b" > gauge:<value:2 > } is not a COUNTER"#
+        ]],
+    );
+}
+
+/// TestAddDeletePersistRestore pushes a float native histogram (protobuf only): it is stored and
+/// exposed in the text format as its `+Inf` bucket, sum and count.
+#[test]
+fn native_histogram() {
+    use pushgw_core::model::{BucketSpan, Count, Histogram, NativeBuckets, NativeHistogram};
+    let mut s = Scenario::new();
+    let histogram = Value::Histogram(Histogram {
+        count: Count::Float(20.0),
+        sum: 99.23,
+        buckets: Vec::new(),
+        created: None,
+        native: Some(NativeHistogram {
+            schema: 1,
+            zero_threshold: 0.001,
+            zero_count: Count::Float(4.0),
+            negative_spans: vec![BucketSpan {
+                offset: -2,
+                length: 1,
+            }],
+            negative: NativeBuckets::Counts(vec![1.0]),
+            positive_spans: vec![BucketSpan {
+                offset: -1,
+                length: 2,
+            }],
+            positive: NativeBuckets::Counts(vec![2.0, 13.0]),
+            exemplars: Vec::new(),
+        }),
+    });
+    let pushed = family("mf_hist", MetricType::Histogram, vec![(&[], histogram)]);
+    assert_eq!(
+        s.push(
+            "job/job1/instance/instance1",
+            vec![pushed],
+            PushMode::Merge,
+            1
+        ),
+        "ok"
+    );
+    check(
+        s.scrape()
+            .lines()
+            .filter(|l| l.contains("mf_hist"))
+            .map(|l| format!("{l}\n"))
+            .collect(),
+        expect![[r#"
+            # TYPE mf_hist histogram
+            mf_hist_bucket{instance="instance1",job="job1",le="+Inf"} 20
+            mf_hist_sum{instance="instance1",job="job1"} 99.23
+            mf_hist_count{instance="instance1",job="job1"} 20
+        "#]],
+    );
+}
