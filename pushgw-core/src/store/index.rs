@@ -6,7 +6,7 @@
 //! and a scrape concatenates cached blocks instead of sorting and rendering.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use crate::grouping::GroupingKey;
@@ -82,9 +82,11 @@ pub(super) enum Status {
 /// Everything the store knows about one family name across all groups.
 #[derive(Debug, Default)]
 pub(super) struct NameIndex {
-    /// The groups holding a family of this name, in gathering order (by grouping key). The first
-    /// one's type and HELP win (spec §17, Q1).
-    pub(super) holders: BTreeMap<Arc<GroupingKey>, Holder>,
+    /// The groups holding a family of this name, hashed: a re-push only updates its entry.
+    pub(super) holders: HashMap<Arc<GroupingKey>, Holder>,
+    /// The same groups in gathering order (by grouping key). The first one's type and HELP win
+    /// (spec §17, Q1).
+    pub(super) holder_order: BTreeSet<Arc<GroupingKey>>,
     /// Every series of every holder, in exposition order; occurrences of one label set are
     /// sorted by (group, index), i.e. in gathering order.
     pub(super) series: BTreeMap<SeriesLabels, Vec<Occurrence>>,
@@ -101,22 +103,50 @@ pub(super) struct NameIndex {
 }
 
 impl NameIndex {
-    /// Indexes `family`, held by group `key`.
-    pub(super) fn add(&mut self, key: &Arc<GroupingKey>, family: &StoredFamily) {
-        self.holders.insert(
-            Arc::clone(key),
-            Holder {
-                metric_type: family.metric_type,
-                help: family.help.clone(),
-            },
-        );
-        for (index, metric) in family.metrics.iter().enumerate() {
+    /// Re-indexes group `key`'s family of this name: `previous` out, `current` in.
+    ///
+    /// Label sets found in both (the usual re-push) keep their map entry: only the occurrence
+    /// changes, with no tree rebalancing and no allocation.
+    pub(super) fn replace(
+        &mut self,
+        key: &Arc<GroupingKey>,
+        previous: Option<&StoredFamily>,
+        current: Option<&StoredFamily>,
+    ) {
+        match current {
+            Some(family) => {
+                let holder = Holder {
+                    metric_type: family.metric_type,
+                    help: family.help.clone(),
+                };
+                if self.holders.insert(Arc::clone(key), holder).is_none() {
+                    self.holder_order.insert(Arc::clone(key));
+                }
+            }
+            None => {
+                if self.holders.remove(&**key).is_some() {
+                    self.holder_order.remove(&**key);
+                }
+            }
+        }
+        let previous = previous.map_or(&[][..], |family| &family.metrics[..]);
+        let current = current.map_or(&[][..], |family| &family.metrics[..]);
+        for metric in previous {
+            self.text_len -= metric.text.len();
+            if let Some(occurrences) = self
+                .series
+                .get_mut(&SeriesLabels(Arc::clone(&metric.labels)))
+            {
+                occurrences.retain(|o| o.group != *key);
+            }
+        }
+        for (index, metric) in current.iter().enumerate() {
+            self.text_len += metric.text.len();
             let occurrences = self
                 .series
                 .entry(SeriesLabels(Arc::clone(&metric.labels)))
                 .or_default();
             let position = occurrences.partition_point(|o| (&*o.group, o.index) < (&**key, index));
-            self.text_len += metric.text.len();
             occurrences.insert(
                 position,
                 Occurrence {
@@ -126,30 +156,20 @@ impl NameIndex {
                 },
             );
         }
-        self.series_count += family.metrics.len();
-        self.block = None;
-    }
-
-    /// Removes `family`, held by group `key`, from the index.
-    pub(super) fn remove(&mut self, key: &GroupingKey, family: &StoredFamily) {
-        self.holders.remove(key);
-        for metric in &family.metrics {
-            self.text_len -= metric.text.len();
+        // Drop the label sets nobody holds any more.
+        for metric in previous {
             let labels = SeriesLabels(Arc::clone(&metric.labels));
-            if let Some(occurrences) = self.series.get_mut(&labels) {
-                occurrences.retain(|o| &*o.group != key);
-                if occurrences.is_empty() {
-                    self.series.remove(&labels);
-                }
+            if self.series.get(&labels).is_some_and(Vec::is_empty) {
+                self.series.remove(&labels);
             }
         }
-        self.series_count -= family.metrics.len();
+        self.series_count = self.series_count - previous.len() + current.len();
         self.block = None;
     }
 
     /// The type and HELP of the first holder in gathering order.
     pub(super) fn first_holder(&self) -> Option<&Holder> {
-        self.holders.first_key_value().map(|(_, holder)| holder)
+        self.holder_order.first().map(|key| &self.holders[key])
     }
 
     /// Whether nothing refers to this name any more, so the entry can go.

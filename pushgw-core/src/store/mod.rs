@@ -465,7 +465,10 @@ impl StoredMetric {
 pub struct Store {
     consistency_check: bool,
     own: HashMap<String, OwnFamily>,
-    groups: BTreeMap<Arc<GroupingKey>, Group>,
+    /// The groups by key, hashed: a write looks its group up many times.
+    groups: HashMap<Arc<GroupingKey>, Group>,
+    /// The keys in grouping-key order, for reads in order.
+    order: BTreeSet<Arc<GroupingKey>>,
     names: BTreeMap<String, NameIndex>,
     /// The names whose cached errors are not empty: the store is consistent iff this is empty.
     inconsistent: BTreeSet<String>,
@@ -509,7 +512,8 @@ impl Store {
                 .into_iter()
                 .map(|family| (family.name.clone(), family))
                 .collect(),
-            groups: BTreeMap::new(),
+            groups: HashMap::new(),
+            order: BTreeSet::new(),
             names: BTreeMap::new(),
             inconsistent: BTreeSet::new(),
             generation: 0,
@@ -631,6 +635,7 @@ impl Store {
             self.set_family(&key, &name, None, &mut undo);
         }
         self.groups.remove(&key);
+        self.order.remove(&key);
         self.reevaluate(&key, &mut undo);
         self.commit(&undo);
     }
@@ -694,6 +699,7 @@ impl Store {
     /// ```
     pub fn wipe(&mut self) {
         self.groups.clear();
+        self.order.clear();
         self.names.clear();
         self.inconsistent.clear();
         self.generation += 1;
@@ -703,7 +709,7 @@ impl Store {
     ///
     /// See [`Group`] for an example.
     pub fn groups(&self) -> impl Iterator<Item = &Group> {
-        self.groups.values()
+        self.order.iter().map(|key| &self.groups[key])
     }
 
     /// The group named `key`, if any.
@@ -851,6 +857,7 @@ impl Store {
     /// Creates group `key` if absent.
     fn ensure_group(&mut self, key: &Arc<GroupingKey>, undo: &mut Undo) {
         if !self.groups.contains_key(key) {
+            self.order.insert(Arc::clone(key));
             self.groups.insert(
                 Arc::clone(key),
                 Group {
@@ -889,19 +896,20 @@ impl Store {
             .get_mut(key)
             .expect("families are only set in existing groups");
         let previous = match family {
-            Some(family) => group.families.insert(name.to_owned(), family),
+            Some(family) => match group.families.get_mut(name) {
+                Some(slot) => Some(std::mem::replace(slot, family)),
+                None => {
+                    group.families.insert(name.to_owned(), family);
+                    None
+                }
+            },
             None => group.families.remove(name),
         };
         let entry = match self.names.get_mut(name) {
             Some(entry) => entry,
             None => self.names.entry(name.to_owned()).or_default(),
         };
-        if let Some(previous) = &previous {
-            entry.remove(key, previous);
-        }
-        if let Some(current) = group.families.get(name) {
-            entry.add(key, current);
-        }
+        entry.replace(key, previous.as_ref(), group.families.get(name));
         previous
     }
 
@@ -1056,7 +1064,7 @@ impl Store {
         let entry = &self.names[name];
         let mut seen: HashSet<&[LabelPair]> = HashSet::new();
         let mut errors = Vec::new();
-        for key in entry.holders.keys() {
+        for key in &entry.holder_order {
             let family = &self.groups[key].families[name];
             for metric in &family.metrics {
                 if let Some(error) = metric_error(name, metric_type, metric) {
@@ -1150,6 +1158,7 @@ impl Store {
         }
         if let Some(key) = undo.created_group {
             self.groups.remove(&key);
+            self.order.remove(&key);
         }
     }
 

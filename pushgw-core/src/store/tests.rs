@@ -15,7 +15,7 @@ impl Store {
     /// `Gatherers.Gather` does it (own families first, then store names in byte order).
     fn gather_from_scratch(&self) -> Vec<ConsistencyError> {
         let mut merged: BTreeMap<&str, Vec<&StoredFamily>> = BTreeMap::new();
-        for group in self.groups.values() {
+        for group in self.groups() {
             for (name, family) in &group.families {
                 merged.entry(name).or_default().push(family);
             }
@@ -116,7 +116,7 @@ impl Store {
     /// The exposition rendered from the groups alone.
     fn exposition_from_scratch(&self) -> Vec<u8> {
         let mut merged: BTreeMap<&str, MetricFamily> = BTreeMap::new();
-        for group in self.groups.values() {
+        for group in self.groups() {
             for (name, family) in &group.families {
                 let entry = merged.entry(name).or_insert_with(|| {
                     let mut first = family.to_metric_family();
@@ -143,18 +143,19 @@ impl Store {
     /// Everything the index caches equals what it caches it from.
     fn assert_invariants(&mut self) {
         assert_eq!(self.errors().errors(), self.gather_from_scratch());
+        assert_eq!(self.order.len(), self.groups.len());
         for (name, entry) in &self.names {
             let holders: Vec<&GroupingKey> = self
-                .groups
-                .iter()
-                .filter(|(_, g)| g.families.contains_key(name))
-                .map(|(k, _)| &**k)
+                .groups()
+                .filter(|g| g.families.contains_key(name))
+                .map(Group::key)
                 .collect();
             assert_eq!(
-                entry.holders.keys().map(|k| &**k).collect::<Vec<_>>(),
+                entry.holder_order.iter().map(|k| &**k).collect::<Vec<_>>(),
                 holders,
                 "{name}"
             );
+            assert_eq!(entry.holders.len(), entry.holder_order.len());
             assert!(!entry.holders.is_empty(), "unused entry {name} kept");
         }
         if self.check().is_ok() {
@@ -172,8 +173,7 @@ impl Store {
 
     /// The groups' families except the timestamp families, for all-or-nothing checks.
     fn contents(&self) -> Vec<Contents> {
-        self.groups
-            .values()
+        self.groups()
             .flat_map(|group| {
                 group
                     .families
