@@ -19,12 +19,15 @@
 //! the number of family names and `s` the number of series of one name across all groups:
 //!
 //! * push: O((p + r) · log s) when the touched names are consistent before and after and keep
-//!   their merged type, which is the normal case; the reference re-gathers the whole store.
-//!   A push that changes the merged type of a name, or touches a name that is already
-//!   inconsistent (only possible with the check disabled), re-checks that name: O(s).
+//!   their merged type, which is the normal case (groups and holders are found by hashing, so the
+//!   number of groups only enters through the ordered sets a new group joins); the reference
+//!   re-gathers the whole store instead. A push that changes the merged type of a name, or
+//!   touches a name that is already inconsistent (only possible with the check disabled),
+//!   re-checks that name: O(s).
 //! * delete: the same, with `p = 0`.
 //! * exposition: O(1) if nothing changed since the last one; otherwise O(n) plus the re-rendering
-//!   of the names written since, O(s) each, plus one copy of the text.
+//!   of the names written since, O(s) each, by copying their pre-rendered lines. The whole text
+//!   is concatenated once per snapshot, when first read.
 //!
 //! # Deliberate differences from the reference (spec §17)
 //!
