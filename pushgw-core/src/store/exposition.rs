@@ -6,7 +6,6 @@
 //! when a block is rebuilt ([`render_header`]). A scrape then only concatenates cached bytes.
 
 use std::cmp::Ordering;
-use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
@@ -98,43 +97,18 @@ fn line_end(bytes: &[u8], n: usize) -> usize {
 #[derive(Debug)]
 pub(super) struct Block {
     pub(super) name: String,
-    /// The header plus all lines.
-    pub(super) text: Bytes,
-    /// Where the header ends in `text`.
-    pub(super) header_len: usize,
-    /// Each series' labels and the range of its lines in `text`, for merging with the gateway's
-    /// own series of the same name; kept only for the names of declared own families, so that
-    /// building and dropping other blocks costs no reference counting per series.
-    pub(super) series: Vec<(Arc<[LabelPair]>, Range<usize>)>,
+    /// The header, then the lines of each segment of the series (see `SeriesIndex`).
+    pub(super) chunks: Vec<Bytes>,
+    /// Each series' labels and lines, for merging with the gateway's own series of the same
+    /// name; kept only for the names of declared own families, so that building other blocks
+    /// costs nothing per series.
+    pub(super) series: Vec<(Arc<[LabelPair]>, Bytes)>,
 }
 
 impl Block {
-    /// Builds a block from a header and the series' lines (`lines_len` bytes in all) in
-    /// exposition order, remembering where each series is if `mergeable`.
-    pub(super) fn build<'a>(
-        name: &str,
-        header: &[u8],
-        series: impl Iterator<Item = (&'a Arc<[LabelPair]>, &'a [u8])>,
-        lines_len: usize,
-        mergeable: bool,
-    ) -> Block {
-        let header_len = header.len();
-        let mut text = Vec::with_capacity(header_len + lines_len);
-        text.extend_from_slice(header);
-        let mut ranges = Vec::new();
-        for (labels, lines) in series {
-            let start = text.len();
-            text.extend_from_slice(lines);
-            if mergeable {
-                ranges.push((Arc::clone(labels), start..text.len()));
-            }
-        }
-        Block {
-            name: name.to_owned(),
-            text: Bytes::from(text),
-            header_len,
-            series: ranges,
-        }
+    /// The length of the rendered family.
+    fn len(&self) -> usize {
+        self.chunks.iter().map(Bytes::len).sum()
     }
 }
 
@@ -190,12 +164,14 @@ impl Exposition {
     fn concatenated(&self) -> &(Bytes, Vec<usize>) {
         self.inner.concatenated.get_or_init(|| {
             let blocks = &self.inner.blocks;
-            let total = blocks.iter().map(|b| b.text.len()).sum();
+            let total = blocks.iter().map(|b| b.len()).sum();
             let mut text = Vec::with_capacity(total);
             let mut offsets = Vec::with_capacity(blocks.len() + 1);
             for block in blocks {
                 offsets.push(text.len());
-                text.extend_from_slice(&block.text);
+                for chunk in &block.chunks {
+                    text.extend_from_slice(chunk);
+                }
             }
             offsets.push(text.len());
             (Bytes::from(text), offsets)
@@ -310,7 +286,9 @@ fn merge_with_own(family: &MetricFamily, block: &Block) -> Vec<u8> {
         for (_, lines) in &own_lines {
             out.extend_from_slice(lines);
         }
-        out.extend_from_slice(&block.text[block.header_len..]);
+        for chunk in block.chunks.iter().skip(1) {
+            out.extend_from_slice(chunk);
+        }
         return out;
     }
     let mut all: Vec<(&[LabelPair], &[u8])> = own_lines
@@ -320,7 +298,7 @@ fn merge_with_own(family: &MetricFamily, block: &Block) -> Vec<u8> {
             block
                 .series
                 .iter()
-                .map(|(labels, range)| (&labels[..], &block.text[range.clone()])),
+                .map(|(labels, lines)| (&labels[..], &lines[..])),
         )
         .collect();
     // Stable, so that own samples come before store samples with the same label set.

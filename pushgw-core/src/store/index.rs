@@ -9,6 +9,8 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 use crate::grouping::GroupingKey;
 use crate::model::{LabelPair, MetricType};
 
@@ -89,11 +91,9 @@ pub(super) struct NameIndex {
     pub(super) holder_order: BTreeSet<Arc<GroupingKey>>,
     /// Every series of every holder, in exposition order; occurrences of one label set are
     /// sorted by (group, index), i.e. in gathering order.
-    pub(super) series: BTreeMap<SeriesLabels, Vec<Occurrence>>,
+    pub(super) series: SeriesIndex,
     /// The number of series across all holders.
     pub(super) series_count: usize,
-    /// The total length of their pre-rendered lines, to size the block in one allocation.
-    pub(super) text_len: usize,
     /// The cached verdict of the family-level checks.
     pub(super) status: Status,
     /// The cached errors this name contributes to a gathering (family-level or per metric).
@@ -105,7 +105,7 @@ pub(super) struct NameIndex {
 impl NameIndex {
     /// Re-indexes group `key`'s family of this name: `previous` out, `current` in.
     ///
-    /// Label sets found in both (the usual re-push) keep their map entry: only the occurrence
+    /// Label sets found in both (the usual re-push) keep their entry: only the occurrence
     /// changes, with no tree rebalancing and no allocation.
     pub(super) fn replace(
         &mut self,
@@ -132,36 +132,21 @@ impl NameIndex {
         let previous = previous.map_or(&[][..], |family| &family.metrics[..]);
         let current = current.map_or(&[][..], |family| &family.metrics[..]);
         for metric in previous {
-            self.text_len -= metric.text.len();
-            if let Some(occurrences) = self
-                .series
-                .get_mut(&SeriesLabels(Arc::clone(&metric.labels)))
-            {
-                occurrences.retain(|o| o.group != *key);
-            }
+            let labels = SeriesLabels(Arc::clone(&metric.labels));
+            self.series.remove_group(&labels, key);
         }
         for (index, metric) in current.iter().enumerate() {
-            self.text_len += metric.text.len();
-            let occurrences = self
-                .series
-                .entry(SeriesLabels(Arc::clone(&metric.labels)))
-                .or_default();
-            let position = occurrences.partition_point(|o| (&*o.group, o.index) < (&**key, index));
-            occurrences.insert(
-                position,
-                Occurrence {
-                    group: Arc::clone(key),
-                    index,
-                    text: Arc::clone(&metric.text),
-                },
-            );
+            let occurrence = Occurrence {
+                group: Arc::clone(key),
+                index,
+                text: Arc::clone(&metric.text),
+            };
+            self.series
+                .insert(SeriesLabels(Arc::clone(&metric.labels)), occurrence);
         }
         // Drop the label sets nobody holds any more.
         for metric in previous {
-            let labels = SeriesLabels(Arc::clone(&metric.labels));
-            if self.series.get(&labels).is_some_and(Vec::is_empty) {
-                self.series.remove(&labels);
-            }
+            self.series.sweep(&SeriesLabels(Arc::clone(&metric.labels)));
         }
         self.series_count = self.series_count - previous.len() + current.len();
         self.block = None;
@@ -178,9 +163,211 @@ impl NameIndex {
     }
 }
 
+/// How many label sets a segment of a [`SeriesIndex`] holds before it is split in two halves
+/// (tiny in tests, so that they split and re-key all the time).
+const SEGMENT_MAX: usize = if cfg!(test) { 2 } else { 256 };
+
+/// The series of one family name in exposition order, in segments of at most
+/// 2 × [`SEGMENT_MAX`] label sets, each caching the concatenation of its lines.
+///
+/// A write re-renders only the segments it touched, so a scrape after a push into one of many
+/// groups copies a few kilobytes under the store's lock instead of the whole family.
+#[derive(Debug, Default)]
+pub(super) struct SeriesIndex {
+    /// The segments, keyed by their first label set.
+    segments: BTreeMap<SeriesLabels, Segment>,
+}
+
+#[derive(Debug, Default)]
+struct Segment {
+    /// Label sets in exposition order, each with its occurrences in gathering order. An empty
+    /// occurrence list only exists during [`NameIndex::replace`], until it is swept.
+    entries: Vec<(SeriesLabels, Vec<Occurrence>)>,
+    /// The concatenated lines of all occurrences; `None` when a write changed the segment.
+    text: Option<Bytes>,
+}
+
+impl SeriesIndex {
+    /// The segment `labels` belongs in, if it exists: the last one starting at or before it.
+    fn segment_mut(&mut self, labels: &SeriesLabels) -> Option<(&SeriesLabels, &mut Segment)> {
+        self.segments.range_mut(..=labels).next_back()
+    }
+
+    /// The occurrences of `labels`.
+    pub(super) fn get(&self, labels: &SeriesLabels) -> Option<&[Occurrence]> {
+        let (_, segment) = self.segments.range(..=labels).next_back()?;
+        let at = segment
+            .entries
+            .binary_search_by(|(l, _)| l.cmp(labels))
+            .ok()?;
+        Some(&segment.entries[at].1)
+    }
+
+    /// Adds an occurrence of `labels`, in gathering order among the others.
+    pub(super) fn insert(&mut self, labels: SeriesLabels, occurrence: Occurrence) {
+        let before_all = match self.segments.first_key_value() {
+            Some((first, _)) => labels < *first,
+            None => {
+                let segment = Segment {
+                    entries: vec![(labels.clone(), vec![occurrence])],
+                    text: None,
+                };
+                self.segments.insert(labels, segment);
+                return;
+            }
+        };
+        let (key, segment) = if before_all {
+            self.segments.iter_mut().next()
+        } else {
+            self.segment_mut(&labels)
+        }
+        .expect("a segment exists and one starts at or before the label set");
+        segment.text = None;
+        let at = match segment.entries.binary_search_by(|(l, _)| l.cmp(&labels)) {
+            Ok(at) => at,
+            Err(at) => {
+                segment.entries.insert(at, (labels, Vec::new()));
+                at
+            }
+        };
+        let occurrences = &mut segment.entries[at].1;
+        let position = occurrences
+            .partition_point(|o| (&*o.group, o.index) < (&*occurrence.group, occurrence.index));
+        occurrences.insert(position, occurrence);
+        if at == 0 || segment.entries.len() > 2 * SEGMENT_MAX {
+            let key = key.clone();
+            self.rekey(&key);
+        }
+    }
+
+    /// Removes the occurrences of `labels` held by group `key`, leaving the label set in place
+    /// (see [`SeriesIndex::sweep`]).
+    pub(super) fn remove_group(&mut self, labels: &SeriesLabels, key: &GroupingKey) {
+        let Some((_, segment)) = self.segment_mut(labels) else {
+            return;
+        };
+        if let Ok(at) = segment.entries.binary_search_by(|(l, _)| l.cmp(labels)) {
+            segment.entries[at].1.retain(|o| &*o.group != key);
+            segment.text = None;
+        }
+    }
+
+    /// Drops the label set `labels` if nobody holds it any more.
+    pub(super) fn sweep(&mut self, labels: &SeriesLabels) {
+        let Some((segment_key, segment)) = self.segment_mut(labels) else {
+            return;
+        };
+        if let Ok(at) = segment.entries.binary_search_by(|(l, _)| l.cmp(labels))
+            && segment.entries[at].1.is_empty()
+        {
+            segment.entries.remove(at);
+            if at == 0 {
+                let segment_key = segment_key.clone();
+                self.rekey(&segment_key);
+            }
+        }
+    }
+
+    /// Re-files the segment under `key` after its first label set changed, dropping it if it
+    /// is empty and splitting it if it grew too large.
+    fn rekey(&mut self, key: &SeriesLabels) {
+        let Some(mut segment) = self.segments.remove(key) else {
+            return;
+        };
+        if segment.entries.len() > 2 * SEGMENT_MAX {
+            let tail = Segment {
+                entries: segment.entries.split_off(SEGMENT_MAX),
+                text: None,
+            };
+            self.segments.insert(tail.entries[0].0.clone(), tail);
+        }
+        if let Some((first, _)) = segment.entries.first() {
+            self.segments.insert(first.clone(), segment);
+        }
+    }
+
+    /// All label sets with their occurrences, in exposition order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (&SeriesLabels, &[Occurrence])> {
+        self.segments
+            .values()
+            .flat_map(|segment| segment.entries.iter())
+            .map(|(labels, occurrences)| (labels, occurrences.as_slice()))
+    }
+
+    /// The lines of every segment, in exposition order, re-rendering only changed segments.
+    pub(super) fn texts(&mut self) -> Vec<Bytes> {
+        self.segments
+            .values_mut()
+            .map(|segment| {
+                segment
+                    .text
+                    .get_or_insert_with(|| {
+                        let mut text = Vec::new();
+                        for occurrence in segment.entries.iter().flat_map(|(_, o)| o) {
+                            text.extend_from_slice(&occurrence.text);
+                        }
+                        Bytes::from(text)
+                    })
+                    .clone()
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn key(job: &str) -> Arc<GroupingKey> {
+        Arc::new(GroupingKey::from_path(&format!("job/{job}")).expect("valid path"))
+    }
+
+    proptest! {
+        /// The segmented index behaves as one ordered map from label sets to occurrences.
+        #[test]
+        fn segments_behave_as_one_ordered_map(
+            ops in prop::collection::vec((any::<bool>(), 0..40u8, 0..3u8), 1..200),
+        ) {
+            let mut index = SeriesIndex::default();
+            let mut model: BTreeMap<SeriesLabels, Vec<String>> = BTreeMap::new();
+            for (insert, value, job) in ops {
+                let labels = SeriesLabels(Arc::from(vec![LabelPair::new("a", value.to_string())]));
+                let group = key(&job.to_string());
+                if insert {
+                    let occurrence = Occurrence { group: Arc::clone(&group), index: 0, text: Arc::from(&b"x"[..]) };
+                    index.remove_group(&labels, &group);
+                    index.insert(labels.clone(), occurrence);
+                    let jobs = model.entry(labels).or_default();
+                    jobs.retain(|j| *j != group.job());
+                    jobs.push(group.job().to_owned());
+                    jobs.sort();
+                } else {
+                    index.remove_group(&labels, &group);
+                    index.sweep(&labels);
+                    if let Some(jobs) = model.get_mut(&labels) {
+                        jobs.retain(|j| *j != group.job());
+                        if jobs.is_empty() {
+                            model.remove(&labels);
+                        }
+                    }
+                }
+                let actual: Vec<(SeriesLabels, Vec<String>)> = index
+                    .iter()
+                    .map(|(l, o)| (l.clone(), o.iter().map(|o| o.group.job().to_owned()).collect()))
+                    .collect();
+                let expected: Vec<(SeriesLabels, Vec<String>)> = model.clone().into_iter().collect();
+                prop_assert_eq!(&actual, &expected);
+                for (labels, jobs) in &model {
+                    prop_assert_eq!(index.get(labels).map(<[Occurrence]>::len), Some(jobs.len()));
+                }
+                prop_assert!(index.segments.iter().all(|(k, s)| s.entries.first().map(|(l, _)| l) == Some(k)));
+                prop_assert!(index.segments.values().all(|s| s.entries.len() <= 2 * SEGMENT_MAX));
+                let texts: usize = index.texts().iter().map(Bytes::len).sum();
+                prop_assert_eq!(texts, model.values().map(Vec::len).sum::<usize>());
+            }
+        }
+    }
 
     fn labels(pairs: &[(&str, &str)]) -> Vec<LabelPair> {
         pairs.iter().map(|(n, v)| LabelPair::new(*n, *v)).collect()

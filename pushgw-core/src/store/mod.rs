@@ -81,6 +81,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
+
 pub use consistency::{
     ConsistencyError, ConsistencyErrors, is_valid_label_name, is_valid_metric_name,
 };
@@ -826,8 +828,8 @@ impl Store {
             };
             let metrics = entry
                 .series
-                .values()
-                .flatten()
+                .iter()
+                .flat_map(|(_, occurrences)| occurrences)
                 .map(|occurrence| {
                     let metric =
                         &self.groups[&occurrence.group].families[name].metrics[occurrence.index];
@@ -1105,7 +1107,10 @@ impl Store {
                 found.push((key, index, error));
                 continue;
             }
-            let occurrences = &entry.series[&SeriesLabels(Arc::clone(&metric.labels))];
+            let occurrences = entry
+                .series
+                .get(&SeriesLabels(Arc::clone(&metric.labels)))
+                .expect("every stored metric is indexed");
             if occurrences.len() < 2 || !done.insert(&metric.labels) {
                 continue;
             }
@@ -1342,8 +1347,9 @@ fn unix_seconds(time: SystemTime) -> f64 {
 }
 
 /// Renders the merged family `name` of the store: the own family's HELP (or else the first
-/// holder's) and type (or else the first holder's), all series in exposition order.
-fn build_block(name: &str, entry: &NameIndex, own: Option<&OwnFamily>) -> Block {
+/// holder's) and type (or else the first holder's), all series in exposition order. Only the
+/// segments of the series that changed since the last rendering are re-rendered.
+fn build_block(name: &str, entry: &mut NameIndex, own: Option<&OwnFamily>) -> Block {
     let first = entry
         .first_holder()
         .expect("blocks are built for names with series");
@@ -1351,11 +1357,27 @@ fn build_block(name: &str, entry: &NameIndex, own: Option<&OwnFamily>) -> Block 
         Some(own) => (Some(own.help.as_str()), own.metric_type),
         None => (first.help.as_deref(), first.metric_type),
     };
-    let header = render_header(name, help, metric_type);
-    let series = entry.series.iter().flat_map(|(labels, occurrences)| {
-        occurrences
+    let mut chunks = vec![Bytes::from(render_header(name, help, metric_type))];
+    chunks.extend(entry.series.texts());
+    // Own-family names keep each series apart, to interleave them with the gateway's samples.
+    let series = match own {
+        Some(_) => entry
+            .series
             .iter()
-            .map(move |occurrence| (&labels.0, &occurrence.text[..]))
-    });
-    Block::build(name, &header, series, entry.text_len, own.is_some())
+            .flat_map(|(labels, occurrences)| {
+                occurrences.iter().map(|o| {
+                    (
+                        Arc::clone(&labels.0),
+                        Bytes::from_owner(Arc::clone(&o.text)),
+                    )
+                })
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    Block {
+        name: name.to_owned(),
+        chunks,
+        series,
+    }
 }
