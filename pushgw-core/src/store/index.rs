@@ -1,0 +1,406 @@
+//! The per-family-name index: which groups hold a family of that name, every series of it in
+//! exposition order, the cached consistency verdict and the cached rendered block.
+//!
+//! It is what makes a push cost O(size of the push) instead of O(size of the store): the
+//! consistency check looks up series identities and the merged type here instead of re-gathering,
+//! and a scrape concatenates cached blocks instead of sorting and rendering.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::grouping::GroupingKey;
+use crate::model::{LabelPair, MetricType};
+
+use super::ConsistencyError;
+use super::StoredFamily;
+use super::exposition::Block;
+
+/// A label set (sorted by name) ordered as the reference sorts samples within a family (spec
+/// §4.2): by number of labels, then label values position by position. Ties, which Go leaves to
+/// its unstable sort, are broken by the label names, so equal keys are exactly equal label sets.
+#[derive(Debug, Clone)]
+pub(super) struct SeriesLabels(pub(super) Arc<[LabelPair]>);
+
+impl Ord for SeriesLabels {
+    fn cmp(&self, other: &Self) -> Ordering {
+        series_order(&self.0, &other.0)
+    }
+}
+
+impl PartialOrd for SeriesLabels {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for SeriesLabels {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for SeriesLabels {}
+
+/// The sample order of spec §4.2 on label sets sorted by name, with the label names as the final
+/// tie-breaker.
+pub(super) fn series_order(a: &[LabelPair], b: &[LabelPair]) -> Ordering {
+    a.len()
+        .cmp(&b.len())
+        .then_with(|| a.iter().map(|p| &p.value).cmp(b.iter().map(|p| &p.value)))
+        .then_with(|| a.iter().map(|p| &p.name).cmp(b.iter().map(|p| &p.name)))
+}
+
+/// One stored series with a given label set: which group holds it, at which position of the
+/// group's family, and its pre-rendered text.
+#[derive(Debug, Clone)]
+pub(super) struct Occurrence {
+    pub(super) group: Arc<GroupingKey>,
+    pub(super) index: usize,
+    pub(super) text: Arc<[u8]>,
+}
+
+/// What the index keeps of a group's family: enough to find the merged type and HELP.
+#[derive(Debug, Clone)]
+pub(super) struct Holder {
+    pub(super) metric_type: MetricType,
+    pub(super) help: Option<Arc<str>>,
+}
+
+/// The outcome of the family-level checks for one name (spec §3.6, `Gatherers.Gather`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) enum Status {
+    /// No group holds a family of this name.
+    #[default]
+    Absent,
+    /// The family is dropped from the gathering with a family-level error.
+    Skipped,
+    /// The family is gathered with this type; its metrics are checked against it.
+    Accepted(MetricType),
+}
+
+/// Everything the store knows about one family name across all groups.
+#[derive(Debug, Default)]
+pub(super) struct NameIndex {
+    /// The groups holding a family of this name, hashed: a re-push only updates its entry.
+    pub(super) holders: HashMap<Arc<GroupingKey>, Holder>,
+    /// The same groups in gathering order (by grouping key). The first one's type and HELP win
+    /// (spec §17, Q1).
+    pub(super) holder_order: BTreeSet<Arc<GroupingKey>>,
+    /// Every series of every holder, in exposition order; occurrences of one label set are
+    /// sorted by (group, index), i.e. in gathering order.
+    pub(super) series: SeriesIndex,
+    /// The number of series across all holders.
+    pub(super) series_count: usize,
+    /// The cached verdict of the family-level checks.
+    pub(super) status: Status,
+    /// The cached errors this name contributes to a gathering (family-level or per metric).
+    pub(super) errors: Vec<ConsistencyError>,
+    /// The cached rendering of the merged family; `None` when a write changed it.
+    pub(super) block: Option<Arc<Block>>,
+}
+
+impl NameIndex {
+    /// Re-indexes group `key`'s family of this name: `previous` out, `current` in.
+    ///
+    /// Label sets found in both (the usual re-push) keep their entry: only the occurrence
+    /// changes, with no tree rebalancing and no allocation.
+    pub(super) fn replace(
+        &mut self,
+        key: &Arc<GroupingKey>,
+        previous: Option<&StoredFamily>,
+        current: Option<&StoredFamily>,
+    ) {
+        match current {
+            Some(family) => {
+                let holder = Holder {
+                    metric_type: family.metric_type,
+                    help: family.help.clone(),
+                };
+                if self.holders.insert(Arc::clone(key), holder).is_none() {
+                    self.holder_order.insert(Arc::clone(key));
+                }
+            }
+            None => {
+                if self.holders.remove(&**key).is_some() {
+                    self.holder_order.remove(&**key);
+                }
+            }
+        }
+        let previous = previous.map_or(&[][..], |family| &family.metrics[..]);
+        let current = current.map_or(&[][..], |family| &family.metrics[..]);
+        for metric in previous {
+            let labels = SeriesLabels(Arc::clone(&metric.labels));
+            self.series.remove_group(&labels, key);
+        }
+        for (index, metric) in current.iter().enumerate() {
+            let occurrence = Occurrence {
+                group: Arc::clone(key),
+                index,
+                text: Arc::clone(&metric.text),
+            };
+            self.series
+                .insert(SeriesLabels(Arc::clone(&metric.labels)), occurrence);
+        }
+        // Drop the label sets nobody holds any more.
+        for metric in previous {
+            self.series.sweep(&SeriesLabels(Arc::clone(&metric.labels)));
+        }
+        self.series_count = self.series_count - previous.len() + current.len();
+        self.block = None;
+    }
+
+    /// The type and HELP of the first holder in gathering order.
+    pub(super) fn first_holder(&self) -> Option<&Holder> {
+        self.holder_order.first().map(|key| &self.holders[key])
+    }
+
+    /// Whether nothing refers to this name any more, so the entry can go.
+    pub(super) fn is_unused(&self) -> bool {
+        self.holders.is_empty() && self.errors.is_empty()
+    }
+}
+
+/// How many label sets a segment of a [`SeriesIndex`] holds before it is split in two halves
+/// (tiny in tests, so that they split and re-key all the time).
+const SEGMENT_MAX: usize = if cfg!(test) { 2 } else { 256 };
+
+/// The series of one family name in exposition order, in segments of at most
+/// 2 × [`SEGMENT_MAX`] label sets, each caching the concatenation of its lines.
+///
+/// A write re-renders only the segments it touched, so a scrape after a push into one of many
+/// groups copies a few kilobytes under the store's lock instead of the whole family.
+#[derive(Debug, Default)]
+pub(super) struct SeriesIndex {
+    /// The segments, keyed by their first label set.
+    segments: BTreeMap<SeriesLabels, Segment>,
+}
+
+#[derive(Debug, Default)]
+struct Segment {
+    /// Label sets in exposition order, each with its occurrences in gathering order. An empty
+    /// occurrence list only exists during [`NameIndex::replace`], until it is swept.
+    entries: Vec<(SeriesLabels, Vec<Occurrence>)>,
+    /// The concatenated lines of all occurrences; `None` when a write changed the segment.
+    text: Option<Bytes>,
+}
+
+impl SeriesIndex {
+    /// The segment `labels` belongs in, if it exists: the last one starting at or before it.
+    fn segment_mut(&mut self, labels: &SeriesLabels) -> Option<(&SeriesLabels, &mut Segment)> {
+        self.segments.range_mut(..=labels).next_back()
+    }
+
+    /// The occurrences of `labels`.
+    pub(super) fn get(&self, labels: &SeriesLabels) -> Option<&[Occurrence]> {
+        let (_, segment) = self.segments.range(..=labels).next_back()?;
+        let at = segment
+            .entries
+            .binary_search_by(|(l, _)| l.cmp(labels))
+            .ok()?;
+        Some(&segment.entries[at].1)
+    }
+
+    /// Adds an occurrence of `labels`, in gathering order among the others.
+    pub(super) fn insert(&mut self, labels: SeriesLabels, occurrence: Occurrence) {
+        let before_all = match self.segments.first_key_value() {
+            Some((first, _)) => labels < *first,
+            None => {
+                let segment = Segment {
+                    entries: vec![(labels.clone(), vec![occurrence])],
+                    text: None,
+                };
+                self.segments.insert(labels, segment);
+                return;
+            }
+        };
+        let (key, segment) = if before_all {
+            self.segments.iter_mut().next()
+        } else {
+            self.segment_mut(&labels)
+        }
+        .expect("a segment exists and one starts at or before the label set");
+        segment.text = None;
+        let at = match segment.entries.binary_search_by(|(l, _)| l.cmp(&labels)) {
+            Ok(at) => at,
+            Err(at) => {
+                segment.entries.insert(at, (labels, Vec::new()));
+                at
+            }
+        };
+        let occurrences = &mut segment.entries[at].1;
+        let position = occurrences
+            .partition_point(|o| (&*o.group, o.index) < (&*occurrence.group, occurrence.index));
+        occurrences.insert(position, occurrence);
+        if at == 0 || segment.entries.len() > 2 * SEGMENT_MAX {
+            let key = key.clone();
+            self.rekey(&key);
+        }
+    }
+
+    /// Removes the occurrences of `labels` held by group `key`, leaving the label set in place
+    /// (see [`SeriesIndex::sweep`]).
+    pub(super) fn remove_group(&mut self, labels: &SeriesLabels, key: &GroupingKey) {
+        let Some((_, segment)) = self.segment_mut(labels) else {
+            return;
+        };
+        if let Ok(at) = segment.entries.binary_search_by(|(l, _)| l.cmp(labels)) {
+            segment.entries[at].1.retain(|o| &*o.group != key);
+            segment.text = None;
+        }
+    }
+
+    /// Drops the label set `labels` if nobody holds it any more.
+    pub(super) fn sweep(&mut self, labels: &SeriesLabels) {
+        let Some((segment_key, segment)) = self.segment_mut(labels) else {
+            return;
+        };
+        if let Ok(at) = segment.entries.binary_search_by(|(l, _)| l.cmp(labels))
+            && segment.entries[at].1.is_empty()
+        {
+            segment.entries.remove(at);
+            if at == 0 {
+                let segment_key = segment_key.clone();
+                self.rekey(&segment_key);
+            }
+        }
+    }
+
+    /// Re-files the segment under `key` after its first label set changed, dropping it if it
+    /// is empty and splitting it if it grew too large.
+    fn rekey(&mut self, key: &SeriesLabels) {
+        let Some(mut segment) = self.segments.remove(key) else {
+            return;
+        };
+        if segment.entries.len() > 2 * SEGMENT_MAX {
+            let tail = Segment {
+                entries: segment.entries.split_off(SEGMENT_MAX),
+                text: None,
+            };
+            self.segments.insert(tail.entries[0].0.clone(), tail);
+        }
+        if let Some((first, _)) = segment.entries.first() {
+            self.segments.insert(first.clone(), segment);
+        }
+    }
+
+    /// All label sets with their occurrences, in exposition order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (&SeriesLabels, &[Occurrence])> {
+        self.segments
+            .values()
+            .flat_map(|segment| segment.entries.iter())
+            .map(|(labels, occurrences)| (labels, occurrences.as_slice()))
+    }
+
+    /// The lines of every segment, in exposition order, re-rendering only changed segments.
+    pub(super) fn texts(&mut self) -> Vec<Bytes> {
+        self.segments
+            .values_mut()
+            .map(|segment| {
+                segment
+                    .text
+                    .get_or_insert_with(|| {
+                        let mut text = Vec::new();
+                        for occurrence in segment.entries.iter().flat_map(|(_, o)| o) {
+                            text.extend_from_slice(&occurrence.text);
+                        }
+                        Bytes::from(text)
+                    })
+                    .clone()
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn key(job: &str) -> Arc<GroupingKey> {
+        Arc::new(GroupingKey::from_path(&format!("job/{job}")).expect("valid path"))
+    }
+
+    proptest! {
+        /// The segmented index behaves as one ordered map from label sets to occurrences.
+        #[test]
+        fn segments_behave_as_one_ordered_map(
+            ops in prop::collection::vec((any::<bool>(), 0..40u8, 0..3u8), 1..200),
+        ) {
+            let mut index = SeriesIndex::default();
+            let mut model: BTreeMap<SeriesLabels, Vec<String>> = BTreeMap::new();
+            for (insert, value, job) in ops {
+                let labels = SeriesLabels(Arc::from(vec![LabelPair::new("a", value.to_string())]));
+                let group = key(&job.to_string());
+                if insert {
+                    let occurrence = Occurrence { group: Arc::clone(&group), index: 0, text: Arc::from(&b"x"[..]) };
+                    index.remove_group(&labels, &group);
+                    index.insert(labels.clone(), occurrence);
+                    let jobs = model.entry(labels).or_default();
+                    jobs.retain(|j| *j != group.job());
+                    jobs.push(group.job().to_owned());
+                    jobs.sort();
+                } else {
+                    index.remove_group(&labels, &group);
+                    index.sweep(&labels);
+                    if let Some(jobs) = model.get_mut(&labels) {
+                        jobs.retain(|j| *j != group.job());
+                        if jobs.is_empty() {
+                            model.remove(&labels);
+                        }
+                    }
+                }
+                let actual: Vec<(SeriesLabels, Vec<String>)> = index
+                    .iter()
+                    .map(|(l, o)| (l.clone(), o.iter().map(|o| o.group.job().to_owned()).collect()))
+                    .collect();
+                let expected: Vec<(SeriesLabels, Vec<String>)> = model.clone().into_iter().collect();
+                prop_assert_eq!(&actual, &expected);
+                for (labels, jobs) in &model {
+                    prop_assert_eq!(index.get(labels).map(<[Occurrence]>::len), Some(jobs.len()));
+                }
+                prop_assert!(index.segments.iter().all(|(k, s)| s.entries.first().map(|(l, _)| l) == Some(k)));
+                prop_assert!(index.segments.values().all(|s| s.entries.len() <= 2 * SEGMENT_MAX));
+                let texts: usize = index.texts().iter().map(Bytes::len).sum();
+                prop_assert_eq!(texts, model.values().map(Vec::len).sum::<usize>());
+            }
+        }
+    }
+
+    fn labels(pairs: &[(&str, &str)]) -> Vec<LabelPair> {
+        pairs.iter().map(|(n, v)| LabelPair::new(*n, *v)).collect()
+    }
+
+    #[test]
+    fn orders_by_label_count_then_values_then_names() {
+        let mut sets = [
+            labels(&[("instance", "some_instance"), ("job", "a")]),
+            labels(&[("a", "1"), ("instance", ""), ("job", "a")]),
+            labels(&[("instance", ""), ("job", "b")]),
+            labels(&[("instance", ""), ("job", "a")]),
+            labels(&[("a", ""), ("job", "a")]),
+        ];
+        sets.sort_by(|a, b| series_order(a, b));
+        let rendered: Vec<String> = sets
+            .iter()
+            .map(|set| {
+                set.iter()
+                    .map(|p| format!("{}={}", p.name, p.value))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect();
+        assert_eq!(
+            rendered,
+            [
+                "a=,job=a",
+                "instance=,job=a",
+                "instance=,job=b",
+                "instance=some_instance,job=a",
+                "a=1,instance=,job=a",
+            ]
+        );
+    }
+}
