@@ -1,18 +1,32 @@
 //! The whole Pushgateway HTTP API as a sans-I/O function from `http::Request` to `http::Response`.
 //!
-//! [`Gateway::handle`] takes a request whose body has been read completely and the current time,
-//! and answers exactly as the reference does (spec §1–§6): routing, pushes and deletes, scrapes,
-//! the JSON API, health and lifecycle. It owns the [`Store`](crate::store::Store) behind a mutex;
-//! scrapes read a cached exposition snapshot. It knows nothing of sockets or the clock.
-// The router is wired into `Gateway::handle` together with the store; until then only its tests use it.
-#![allow(dead_code)]
+//! [`Gateway::handle`] takes a request whose body has been read completely, and the receive time,
+//! and answers as the reference does (spec §1–§6): routing with the reference's redirects, 404s
+//! and 405s, pushes and deletes, scrapes with content negotiation and gzip, the JSON API, health
+//! and lifecycle. It owns the [`Store`] behind a mutex that is held only for the store operation
+//! itself; a scrape takes a cached [`Exposition`](crate::store::Exposition) snapshot (an `Arc`
+//! clone) and renders outside the lock. It knows nothing of sockets, files or the clock.
 
 mod body;
+mod json;
+mod own;
 mod route;
 
+use std::io::Write;
+use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 
 use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+
+use crate::grouping::GroupingKey;
+use crate::model::MetricFamily;
+use crate::store::{PushMode, Store, StoreOptions};
+use crate::{proto, text};
+use route::{Outcome, Reply, Route, Router};
+
+pub use own::ProcessMetrics;
 
 /// How a [`Gateway`] is set up: the reference's flags that shape the HTTP API, and our extras.
 ///
@@ -35,15 +49,22 @@ pub struct GatewayOptions {
     pub enable_lifecycle: bool,
     /// Not `--push.disable-consistency-check`.
     pub consistency_check: bool,
+    /// Serve OpenMetrics on `/metrics` when the scraper asks for it. Off by default: the
+    /// reference never serves it (spec §17).
+    pub enable_openmetrics: bool,
     /// Cap on a request body after `Content-Encoding` is undone, in bytes (`None`: unlimited).
     pub max_body_bytes: Option<u64>,
-    /// What `/api/v1/status` reports: flag values by name (as the reference spells them) and
-    /// build information.
+    /// What `/api/v1/status` reports as `flags`: values by flag name, spelled as the reference
+    /// spells them (`"5m0s"`, `"false"`).
     pub flags: Vec<(String, String)>,
-    /// Build information for `/api/v1/status` and `pushgateway_build_info`.
+    /// Build information for `/api/v1/status` (`branch`, `buildDate`, `buildUser`, `goVersion`,
+    /// `revision`, `version`) and the labels of `pushgateway_build_info`.
     pub build_information: Vec<(String, String)>,
     /// When the gateway started (`/api/v1/status` `start_time`).
     pub start_time: SystemTime,
+    /// Where the gateway's own `process_*` metrics come from, if anywhere: the sidecar reads
+    /// them from the operating system; an embedding service may have its own.
+    pub process_metrics: Option<ProcessMetrics>,
 }
 
 impl Default for GatewayOptions {
@@ -55,20 +76,58 @@ impl Default for GatewayOptions {
             enable_admin_api: false,
             enable_lifecycle: false,
             consistency_check: true,
+            enable_openmetrics: false,
             max_body_bytes: Some(32 << 20),
             flags: Vec::new(),
             build_information: Vec::new(),
             start_time: SystemTime::UNIX_EPOCH,
+            process_metrics: None,
         }
     }
+}
+
+/// The reference's `computeRoutePrefix` (spec §9.2): the prefix flag, or else the external URL's
+/// path; `/` becomes empty, a leading `/` is added and one trailing `/` removed.
+///
+/// ```
+/// use pushgw_core::gateway::route_prefix;
+/// assert_eq!(route_prefix("", "http://example.com/foo/"), "/foo");
+/// assert_eq!(route_prefix("/", "http://example.com/foo/"), "");
+/// assert_eq!(route_prefix("bar", ""), "/bar");
+/// ```
+pub fn route_prefix(prefix: &str, external_url: &str) -> String {
+    let chosen = if prefix.is_empty() {
+        url_path(external_url)
+    } else {
+        prefix
+    };
+    if chosen == "/" || chosen.is_empty() {
+        return String::new();
+    }
+    let mut normalised = String::with_capacity(chosen.len() + 1);
+    if !chosen.starts_with('/') {
+        normalised.push('/');
+    }
+    normalised.push_str(chosen.strip_suffix('/').unwrap_or(chosen));
+    normalised
+}
+
+/// The path of a URL (`http://host:port/path?query` → `/path`), empty if it has none.
+fn url_path(url: &str) -> &str {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme.find('/').map_or("", |at| &after_scheme[at..]);
+    path.split(['?', '#']).next().unwrap_or_default()
 }
 
 /// Marker in a response's extensions: the request asked the process to shut down gracefully
 /// (`/-/quit` with the lifecycle API enabled). The server acts on it after sending the response.
 ///
 /// ```
-/// let response = http::Response::new(bytes::Bytes::new());
-/// assert!(response.extensions().get::<pushgw_core::gateway::QuitRequested>().is_none());
+/// use pushgw_core::gateway::{Gateway, GatewayOptions, QuitRequested};
+/// let gateway = Gateway::new(GatewayOptions { enable_lifecycle: true, ..Default::default() });
+/// let request = http::Request::post("/-/quit").body(bytes::Bytes::new()).unwrap();
+/// let response = gateway.handle(request, std::time::SystemTime::UNIX_EPOCH);
+/// assert!(response.extensions().get::<QuitRequested>().is_some());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QuitRequested;
@@ -77,25 +136,525 @@ pub struct QuitRequested;
 ///
 /// ```
 /// use pushgw_core::gateway::{Gateway, GatewayOptions};
+/// use std::time::SystemTime;
+///
 /// let gateway = Gateway::new(GatewayOptions::default());
-/// let request = http::Request::get("/-/healthy").body(bytes::Bytes::new()).unwrap();
-/// let response = gateway.handle(request, std::time::SystemTime::UNIX_EPOCH);
-/// assert_eq!(response.status(), 200);
+/// let push = http::Request::put("/metrics/job/some_job")
+///     .body(bytes::Bytes::from_static(b"some_metric 3.14\n"))
+///     .unwrap();
+/// assert_eq!(gateway.handle(push, SystemTime::UNIX_EPOCH).status(), 200);
+///
+/// let scrape = http::Request::get("/metrics").body(bytes::Bytes::new()).unwrap();
+/// let body = gateway.handle(scrape, SystemTime::UNIX_EPOCH).into_body();
+/// let text = std::str::from_utf8(&body).unwrap();
+/// assert!(text.contains("some_metric{instance=\"\",job=\"some_job\"} 3.14\n"));
 /// ```
 #[derive(Debug)]
 pub struct Gateway {
     options: GatewayOptions,
+    router: Router,
+    state: Mutex<State>,
+}
+
+/// Everything a request may change.
+#[derive(Debug)]
+struct State {
+    store: Store,
+    requests: own::RequestCounter,
 }
 
 impl Gateway {
     /// A gateway with an empty store.
     pub fn new(options: GatewayOptions) -> Self {
-        Gateway { options }
+        let prefix = route_prefix(&options.route_prefix, &options.external_url);
+        let router = Router::new(&prefix, &options.telemetry_path, options.enable_admin_api);
+        let store = Store::new(StoreOptions {
+            consistency_check: options.consistency_check,
+            own_families: own::declared_families(),
+        });
+        Gateway {
+            options,
+            router,
+            state: Mutex::new(State {
+                store,
+                requests: own::RequestCounter::default(),
+            }),
+        }
     }
 
-    /// Answers one request; `now` is the receive time (push timestamps, `push_time_seconds`).
-    pub fn handle(&self, request: http::Request<Bytes>, now: SystemTime) -> http::Response<Bytes> {
-        let _ = (request, now);
-        http::Response::new(Bytes::from_static(b"OK"))
+    /// The options the gateway was built with.
+    ///
+    /// ```
+    /// use pushgw_core::gateway::{Gateway, GatewayOptions};
+    /// let gateway = Gateway::new(GatewayOptions::default());
+    /// assert!(!gateway.options().enable_admin_api);
+    /// ```
+    pub fn options(&self) -> &GatewayOptions {
+        &self.options
     }
+
+    /// A counter that changes whenever the store changes; persistence uses it to know whether
+    /// there is anything new to write.
+    ///
+    /// ```
+    /// use pushgw_core::gateway::{Gateway, GatewayOptions};
+    /// let gateway = Gateway::new(GatewayOptions::default());
+    /// let before = gateway.generation();
+    /// let push = http::Request::post("/metrics/job/j").body(bytes::Bytes::new()).unwrap();
+    /// gateway.handle(push, std::time::SystemTime::UNIX_EPOCH);
+    /// assert_ne!(gateway.generation(), before);
+    /// ```
+    pub fn generation(&self) -> u64 {
+        self.lock().store.generation()
+    }
+
+    /// Answers one request; `now` is the time it was received (`push_time_seconds`).
+    pub fn handle(&self, request: Request<Bytes>, now: SystemTime) -> Response<Bytes> {
+        let (parts, body) = request.into_parts();
+        let Some(decoded) = route::percent_decode(parts.uri.path()) else {
+            // Go's server rejects the request line itself.
+            return plain(StatusCode::BAD_REQUEST, "400 Bad Request");
+        };
+        let route = match self
+            .router
+            .route(&parts.method, &decoded, parts.uri.query())
+        {
+            Outcome::Route(route) => route,
+            Outcome::Reply(reply) => return framework_reply(reply, &parts.method),
+        };
+        let (handler, response) = match route {
+            Route::Scrape => return self.scrape(&parts.headers),
+            Route::Healthy => ("healthy", plain(StatusCode::OK, "OK")),
+            Route::Ready => ("ready", plain(StatusCode::OK, "OK")),
+            Route::Push(path) if parts.method == Method::DELETE => ("delete", self.delete(path)),
+            Route::Push(path) => ("push", self.push(&parts, path, body, now)),
+            // The web UI and its assets belong to the sidecar's issue; not served yet.
+            Route::Static(_) => ("static", not_found()),
+            Route::Ui => ("status", not_found()),
+            Route::Quit => return self.quit(),
+            Route::QuitWrongMethod => {
+                return plain(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "Only POST or PUT requests allowed.",
+                );
+            }
+            Route::ApiOptions => ("api/v1/options", cors(empty(StatusCode::OK))),
+            Route::ApiStatus => ("api/v1/status", cors(json_ok(self.status_json()))),
+            Route::ApiMetrics => {
+                let body = json::metrics(self.lock().store.groups());
+                ("api/v1/metrics", cors(json_ok(body)))
+            }
+            Route::ApiWipe => {
+                self.lock().store.wipe();
+                ("wipe", empty(StatusCode::ACCEPTED))
+            }
+        };
+        self.lock()
+            .requests
+            .count(response.status(), handler, &parts.method);
+        response
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the store half-written: pushes validate
+        // everything before they modify anything. Keep serving.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn delete(&self, path: &[u8]) -> Response<Bytes> {
+        match GroupingKey::from_path_bytes(path) {
+            Ok(key) => {
+                self.lock().store.delete(&key);
+                empty(StatusCode::ACCEPTED)
+            }
+            Err(err) => http_error(StatusCode::BAD_REQUEST, &err.to_string()),
+        }
+    }
+
+    fn push(
+        &self,
+        parts: &http::request::Parts,
+        path: &[u8],
+        body: Bytes,
+        now: SystemTime,
+    ) -> Response<Bytes> {
+        // URL errors win over body errors, as in the reference's handler.
+        let key = match GroupingKey::from_path_bytes(path) {
+            Ok(key) => key,
+            Err(err) => return http_error(StatusCode::BAD_REQUEST, &err.to_string()),
+        };
+        let body = match body::decode(
+            parts.headers.get(header::CONTENT_ENCODING),
+            body,
+            self.options.max_body_bytes,
+        ) {
+            Ok(body) => body,
+            Err(err @ body::BodyError::TooLarge { .. }) => {
+                return http_error(StatusCode::PAYLOAD_TOO_LARGE, &err.to_string());
+            }
+            Err(err) => return http_error(StatusCode::BAD_REQUEST, &err.to_string()),
+        };
+        let families = if body::is_delimited_protobuf(parts.headers.get(header::CONTENT_TYPE)) {
+            proto::decode(&body)
+                .map(last_family_of_each_name)
+                .map_err(|e| e.to_string())
+        } else {
+            text::parse(&body).map_err(|e| e.to_string())
+        };
+        let families = match families {
+            Ok(families) => families,
+            Err(message) => return http_error(StatusCode::BAD_REQUEST, &message),
+        };
+        let mode = if parts.method == Method::PUT {
+            PushMode::Replace
+        } else {
+            PushMode::Merge
+        };
+        let result = self.lock().store.push(key, families, mode, now);
+        match (result, self.options.consistency_check) {
+            // Without the check the reference answers before applying the push, so even a
+            // dropped push (timestamps) gets a 202 (spec §3.6).
+            (_, false) => empty(StatusCode::ACCEPTED),
+            (Ok(()), true) => empty(StatusCode::OK),
+            (Err(err), true) => http_error(StatusCode::BAD_REQUEST, &err.to_string()),
+        }
+    }
+
+    fn quit(&self) -> Response<Bytes> {
+        if !self.options.enable_lifecycle {
+            let mut response = Response::new(Bytes::from_static(b"Lifecycle API is not enabled."));
+            *response.status_mut() = StatusCode::FORBIDDEN;
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, TEXT_PLAIN.clone());
+            return response;
+        }
+        let mut response = plain(StatusCode::OK, "Requesting termination... Goodbye!");
+        response.extensions_mut().insert(QuitRequested);
+        response
+    }
+
+    /// `GET <P><telemetry path>`: the store's families and the gateway's own, merged and
+    /// sorted, as text (or protobuf, or opt-in OpenMetrics), gzipped when accepted.
+    fn scrape(&self, headers: &http::HeaderMap) -> Response<Bytes> {
+        let own = own::families(
+            &self.options,
+            &self.lock().requests,
+            self.options.process_metrics.map(|collect| collect()),
+        );
+        let format = negotiate(headers.get(header::ACCEPT), self.options.enable_openmetrics);
+        let (content_type, body) = match format {
+            Format::Text => {
+                let exposition = self.lock().store.exposition();
+                match exposition {
+                    Ok(exposition) => {
+                        let mut out = Vec::with_capacity(exposition.text().len() + 4096);
+                        exposition.render_with(&own, &mut out);
+                        (TEXT_CONTENT_TYPE, out)
+                    }
+                    Err(errors) => return scrape_error(&errors.to_string()),
+                }
+            }
+            Format::Protobuf | Format::OpenMetrics => {
+                let families = {
+                    let mut state = self.lock();
+                    if let Err(errors) = state.store.exposition() {
+                        return scrape_error(&errors.to_string());
+                    }
+                    own::merged_families(state.store.groups(), own)
+                };
+                let mut out = Vec::new();
+                if format == Format::Protobuf {
+                    proto::encode(&families, &mut out);
+                    (PROTOBUF_CONTENT_TYPE, out)
+                } else {
+                    crate::openmetrics::render(&families, &mut out);
+                    (OPENMETRICS_CONTENT_TYPE, out)
+                }
+            }
+        };
+        let mut response = Response::new(Bytes::new());
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        let body = if accepts_gzip(headers.get(header::ACCEPT_ENCODING)) {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            gzip(&body)
+        } else {
+            body
+        };
+        *response.body_mut() = Bytes::from(body);
+        response
+    }
+
+    /// The body of `/api/v1/status` (spec §5.1).
+    fn status_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(1024);
+        out.extend_from_slice(b"{\"status\":\"success\",\"data\":{\"build_information\":");
+        write_json_map(&mut out, &self.options.build_information);
+        out.extend_from_slice(b",\"flags\":");
+        write_json_map(&mut out, &self.options.flags);
+        out.extend_from_slice(b",\"start_time\":");
+        json::write_time(&mut out, self.options.start_time);
+        out.extend_from_slice(b"}}");
+        out
+    }
+}
+
+const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+const PROTOBUF_CONTENT_TYPE: &str =
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
+const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+static TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+
+/// The exposition formats a scrape can get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Text,
+    Protobuf,
+    OpenMetrics,
+}
+
+/// Content negotiation as client_golang's `expfmt.Negotiate` does it (spec §4.5): the first
+/// acceptable entry by descending `q` wins; delimited protobuf or text; OpenMetrics only when
+/// enabled. Protobuf's debugging text encodings get the text format.
+fn negotiate(accept: Option<&HeaderValue>, openmetrics: bool) -> Format {
+    let Some(accept) = accept.and_then(|value| value.to_str().ok()) else {
+        return Format::Text;
+    };
+    let mut entries: Vec<(f32, usize, &str)> = accept
+        .split(',')
+        .enumerate()
+        .map(|(position, entry)| {
+            let q = entry
+                .split(';')
+                .skip(1)
+                .filter_map(|param| param.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (q, position, entry)
+        })
+        .filter(|(q, _, _)| *q > 0.0)
+        .collect();
+    entries.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    for (_, _, entry) in entries {
+        let mut parts = entry.split(';').map(str::trim);
+        let media_type = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let params: Vec<(String, &str)> = parts
+            .filter_map(|param| param.split_once('='))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().trim_matches('"')))
+            .collect();
+        let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| *v);
+        match media_type.as_str() {
+            "application/vnd.google.protobuf"
+                if param("proto") == Some("io.prometheus.client.MetricFamily") =>
+            {
+                if param("encoding") == Some("delimited") {
+                    return Format::Protobuf;
+                }
+                return Format::Text;
+            }
+            "text/plain" if matches!(param("version"), None | Some("0.0.4")) => {
+                return Format::Text;
+            }
+            "application/openmetrics-text"
+                if openmetrics
+                    && matches!(param("version"), None | Some("1.0.0") | Some("0.0.1")) =>
+            {
+                return Format::OpenMetrics;
+            }
+            _ => {}
+        }
+    }
+    Format::Text
+}
+
+/// Whether `Accept-Encoding` allows gzip (with a non-zero `q`).
+fn accepts_gzip(accept_encoding: Option<&HeaderValue>) -> bool {
+    let Some(value) = accept_encoding.and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    value.split(',').any(|entry| {
+        let mut parts = entry.split(';').map(str::trim);
+        let coding = parts.next().unwrap_or_default();
+        let q = parts
+            .filter_map(|param| param.strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        coding.eq_ignore_ascii_case("gzip") && q > 0.0
+    })
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(data.len() / 4 + 64),
+        flate2::Compression::fast(),
+    );
+    encoder
+        .write_all(data)
+        .expect("writing into a Vec cannot fail");
+    encoder.finish().expect("writing into a Vec cannot fail")
+}
+
+/// A protobuf push keeps the last family of each name (spec §3.3: the reference keys them by
+/// name in a map), at the position of its first occurrence.
+fn last_family_of_each_name(families: Vec<MetricFamily>) -> Vec<MetricFamily> {
+    let mut kept: Vec<MetricFamily> = Vec::with_capacity(families.len());
+    for family in families {
+        match kept.iter_mut().find(|k| k.name == family.name) {
+            Some(slot) => *slot = family,
+            None => kept.push(family),
+        }
+    }
+    kept
+}
+
+/// What the framework layers answer by themselves (spec §1).
+fn framework_reply(reply: Reply, method: &Method) -> Response<Bytes> {
+    match reply {
+        Reply::NotFound => not_found(),
+        Reply::MethodNotAllowed { allow } => {
+            let mut response = http_error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
+            insert_allow(&mut response, &allow);
+            response
+        }
+        Reply::Options { allow } => {
+            let mut response = empty(StatusCode::OK);
+            insert_allow(&mut response, &allow);
+            response
+        }
+        Reply::Redirect { status, location } => redirect(status, &location, method),
+    }
+}
+
+fn insert_allow(response: &mut Response<Bytes>, allow: &str) {
+    if let Ok(value) = HeaderValue::from_str(allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+}
+
+/// Go's `http.Redirect`: `Location`, and for GET a small HTML body.
+fn redirect(status: StatusCode, location: &str, method: &Method) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = status;
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    if method == Method::GET || method == Method::HEAD {
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+    }
+    if method == Method::GET {
+        let reason = status.canonical_reason().unwrap_or_default();
+        let body = format!("<a href=\"{}\">{reason}</a>.\n\n", html_escape(location));
+        *response.body_mut() = Bytes::from(body);
+    }
+    response
+}
+
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&#34;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A `text/plain` response without a trailing newline (Go writes these bodies directly).
+fn plain(status: StatusCode, body: &'static str) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from_static(body.as_bytes()));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, TEXT_PLAIN.clone());
+    response
+}
+
+/// Go's `http.Error`: `text/plain`, `nosniff`, the message and a newline.
+fn http_error(status: StatusCode, message: &str) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from(format!("{message}\n")));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, TEXT_PLAIN.clone());
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+fn not_found() -> Response<Bytes> {
+    http_error(StatusCode::NOT_FOUND, "404 page not found")
+}
+
+fn scrape_error(errors: &str) -> Response<Bytes> {
+    http_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &format!("An error has occurred while serving metrics:\n\n{errors}"),
+    )
+}
+
+fn empty(status: StatusCode) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = status;
+    response
+}
+
+fn json_ok(body: Vec<u8>) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from(body));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// The JSON API's hard-wired CORS headers (spec §5).
+fn cors(mut response: Response<Bytes>) -> Response<Bytes> {
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            "Accept, Authorization, Content-Type, Origin",
+        ),
+        (
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            "GET, POST, DELETE, OPTIONS",
+        ),
+        (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        (header::ACCESS_CONTROL_EXPOSE_HEADERS, "Date"),
+        (header::CACHE_CONTROL, "no-cache, no-store, must-revalidate"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// A JSON object of string values with keys sorted, as Go marshals a `map[string]string`.
+fn write_json_map(out: &mut Vec<u8>, entries: &[(String, String)]) {
+    let mut sorted: Vec<&(String, String)> = entries.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    out.push(b'{');
+    for (i, (key, value)) in sorted.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        json::write_str(out, key);
+        out.push(b':');
+        json::write_str(out, value);
+    }
+    out.push(b'}');
 }

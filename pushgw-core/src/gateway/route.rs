@@ -40,8 +40,6 @@ pub(crate) enum Route<'p> {
 /// What the framework layers answer by themselves, before any handler runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Reply {
-    /// The request URI has an invalid percent-escape (Go's server: bare `400 Bad Request`).
-    BadRequest,
     /// `404 page not found`.
     NotFound,
     /// `405 Method Not Allowed` with the methods that would match.
@@ -212,11 +210,6 @@ impl Router {
             .contains(method)
             .then_some(quirk.as_bytes());
         httprouter(&self.main, method, decoded, quirk, redirect)
-    }
-
-    /// The route prefix this router was built with.
-    pub(crate) fn prefix(&self) -> &str {
-        &self.prefix
     }
 }
 

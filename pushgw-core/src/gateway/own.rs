@@ -1,0 +1,243 @@
+//! The gateway's own metric families (spec §10, §17 D1): `pushgateway_build_info`, the HTTP
+//! request counter, and `process_*` from whoever can read them. No `go_*`: a Rust server cannot
+//! truthfully produce them.
+
+use std::collections::BTreeMap;
+
+use http::{Method, StatusCode};
+
+use super::GatewayOptions;
+use crate::model::{Counter, LabelPair, Metric, MetricFamily, MetricType, Value};
+use crate::store::{Group, HelpPolicy, OwnFamily};
+
+/// A source of the gateway's `process_*` families (client_golang's names, types and HELP), read
+/// at every scrape. The sidecar reads `/proc`; the core itself never does I/O.
+///
+/// ```
+/// use pushgw_core::gateway::{GatewayOptions, ProcessMetrics};
+/// fn none() -> Vec<pushgw_core::MetricFamily> { Vec::new() }
+/// let options = GatewayOptions { process_metrics: Some(none as ProcessMetrics), ..Default::default() };
+/// assert!(options.process_metrics.is_some());
+/// ```
+pub type ProcessMetrics = fn() -> Vec<MetricFamily>;
+
+const BUILD_INFO: &str = "pushgateway_build_info";
+const BUILD_INFO_HELP: &str = "A metric with a constant '1' value labeled by version, revision, branch, goversion from which pushgateway was built, and the goos and goarch for the build.";
+const REQUESTS: &str = "pushgateway_http_requests_total";
+const REQUESTS_HELP: &str = "Total HTTP requests processed by the Pushgateway, excluding scrapes.";
+
+/// `process_*` families as client_golang's process collector declares them.
+const PROCESS: [(&str, MetricType, &str); 7] = [
+    (
+        "process_cpu_seconds_total",
+        MetricType::Counter,
+        "Total user and system CPU time spent in seconds.",
+    ),
+    (
+        "process_max_fds",
+        MetricType::Gauge,
+        "Maximum number of open file descriptors.",
+    ),
+    (
+        "process_open_fds",
+        MetricType::Gauge,
+        "Number of open file descriptors.",
+    ),
+    (
+        "process_resident_memory_bytes",
+        MetricType::Gauge,
+        "Resident memory size in bytes.",
+    ),
+    (
+        "process_start_time_seconds",
+        MetricType::Gauge,
+        "Start time of the process since unix epoch in seconds.",
+    ),
+    (
+        "process_virtual_memory_bytes",
+        MetricType::Gauge,
+        "Virtual memory size in bytes.",
+    ),
+    (
+        "process_virtual_memory_max_bytes",
+        MetricType::Gauge,
+        "Maximum amount of virtual memory available in bytes.",
+    ),
+];
+
+/// Every family name the gateway exposes itself, for the store's consistency check: pushes of
+/// these names must have the same type; a different HELP is replaced for the families the
+/// reference gathers at start-up and refused for its HTTP metric vectors (spec §4.3).
+pub(super) fn declared_families() -> Vec<OwnFamily> {
+    let mut families = vec![
+        OwnFamily {
+            name: BUILD_INFO.to_owned(),
+            metric_type: MetricType::Gauge,
+            help: BUILD_INFO_HELP.to_owned(),
+            help_policy: HelpPolicy::Override,
+        },
+        OwnFamily {
+            name: REQUESTS.to_owned(),
+            metric_type: MetricType::Counter,
+            help: REQUESTS_HELP.to_owned(),
+            help_policy: HelpPolicy::Require,
+        },
+    ];
+    families.extend(PROCESS.iter().map(|&(name, metric_type, help)| OwnFamily {
+        name: name.to_owned(),
+        metric_type,
+        help: help.to_owned(),
+        help_policy: HelpPolicy::Override,
+    }));
+    families
+}
+
+/// `pushgateway_http_requests_total` by `(code, handler, method)`.
+#[derive(Debug, Default)]
+pub(super) struct RequestCounter {
+    counts: BTreeMap<(u16, &'static str, &'static str), u64>,
+}
+
+impl RequestCounter {
+    /// Counts one answered request of an instrumented handler.
+    pub(super) fn count(&mut self, status: StatusCode, handler: &'static str, method: &Method) {
+        *self
+            .counts
+            .entry((status.as_u16(), handler, method_label(method)))
+            .or_default() += 1;
+    }
+}
+
+/// client_golang's `sanitizeMethod`: lower-case standard methods, `unknown` otherwise.
+fn method_label(method: &Method) -> &'static str {
+    match method.as_str() {
+        "GET" => "get",
+        "PUT" => "put",
+        "HEAD" => "head",
+        "POST" => "post",
+        "DELETE" => "delete",
+        "CONNECT" => "connect",
+        "OPTIONS" => "options",
+        "NOTIFY" => "notify",
+        "TRACE" => "trace",
+        "PATCH" => "patch",
+        _ => "unknown",
+    }
+}
+
+/// The gateway's own families with their current values.
+pub(super) fn families(
+    options: &GatewayOptions,
+    requests: &RequestCounter,
+    process: Option<Vec<MetricFamily>>,
+) -> Vec<MetricFamily> {
+    let info = |key: &str| {
+        options
+            .build_information
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let goarch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        other => other,
+    };
+    let mut families = vec![MetricFamily {
+        name: BUILD_INFO.to_owned(),
+        help: Some(BUILD_INFO_HELP.to_owned()),
+        metric_type: MetricType::Gauge,
+        unit: None,
+        metrics: vec![Metric {
+            labels: vec![
+                LabelPair::new("branch", info("branch")),
+                LabelPair::new("goarch", goarch),
+                LabelPair::new("goos", std::env::consts::OS),
+                LabelPair::new("goversion", info("goVersion")),
+                LabelPair::new("revision", info("revision")),
+                LabelPair::new("version", info("version")),
+            ],
+            value: Value::Gauge(1.0),
+            timestamp_ms: None,
+        }],
+    }];
+    if !requests.counts.is_empty() {
+        families.push(MetricFamily {
+            name: REQUESTS.to_owned(),
+            help: Some(REQUESTS_HELP.to_owned()),
+            metric_type: MetricType::Counter,
+            unit: None,
+            metrics: requests
+                .counts
+                .iter()
+                .map(|(&(code, handler, method), &count)| Metric {
+                    labels: vec![
+                        LabelPair::new("code", code.to_string()),
+                        LabelPair::new("handler", handler),
+                        LabelPair::new("method", method),
+                    ],
+                    value: Value::Counter(Counter {
+                        value: count as f64,
+                        ..Counter::default()
+                    }),
+                    timestamp_ms: None,
+                })
+                .collect(),
+        });
+    }
+    // Only the declared process families, so that pushes were checked against them.
+    families.extend(
+        process
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|family| PROCESS.iter().any(|(name, _, _)| *name == family.name)),
+    );
+    families
+}
+
+/// All families of the store and the gateway's own, merged by name and sorted as a scrape
+/// gathers them (spec §4.2): families by name, metrics by number of labels then label values;
+/// an own family's HELP wins.
+pub(super) fn merged_families<'a>(
+    groups: impl Iterator<Item = &'a Group>,
+    own: Vec<MetricFamily>,
+) -> Vec<MetricFamily> {
+    let mut merged: BTreeMap<String, MetricFamily> = BTreeMap::new();
+    for family in own {
+        merged.insert(family.name.clone(), family);
+    }
+    for group in groups {
+        for stored in group.families() {
+            let family = stored.to_metric_family();
+            if family.metrics.is_empty() {
+                continue;
+            }
+            match merged.get_mut(&family.name) {
+                Some(existing) => existing.metrics.extend(family.metrics),
+                None => {
+                    merged.insert(family.name.clone(), family);
+                }
+            }
+        }
+    }
+    let mut families: Vec<MetricFamily> = merged
+        .into_values()
+        .filter(|family| !family.metrics.is_empty())
+        .collect();
+    for family in &mut families {
+        for metric in &mut family.metrics {
+            metric.labels.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        family.metrics.sort_by(|a, b| {
+            a.labels.len().cmp(&b.labels.len()).then_with(|| {
+                a.labels
+                    .iter()
+                    .map(|pair| &pair.value)
+                    .cmp(b.labels.iter().map(|pair| &pair.value))
+            })
+        });
+    }
+    families
+}
