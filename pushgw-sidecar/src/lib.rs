@@ -50,6 +50,7 @@ pub mod duration;
 pub mod flags;
 pub mod logging;
 pub mod persistence;
+pub mod process;
 pub mod san;
 pub mod server;
 pub mod web_config;
@@ -186,10 +187,12 @@ fn gateway_options(flags: &Flags, build: &BuildInfo) -> GatewayOptions {
         enable_admin_api: flags.web_enable_admin_api,
         enable_lifecycle: flags.web_enable_lifecycle,
         consistency_check: !flags.push_disable_consistency_check,
+        enable_openmetrics: false,
         max_body_bytes: flags.max_body_bytes(),
         flags: flags.status(),
         build_information: build.status_entries(),
         start_time: SystemTime::now(),
+        process_metrics: Some(process::collect),
     }
 }
 

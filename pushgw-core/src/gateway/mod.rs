@@ -358,12 +358,10 @@ impl Gateway {
                 }
             }
             Format::Protobuf | Format::OpenMetrics => {
-                let families = {
-                    let mut state = self.lock();
-                    if let Err(errors) = state.store.exposition() {
-                        return scrape_error(&errors.to_string());
-                    }
-                    own::merged_families(state.store.groups(), own)
+                let gathered = self.lock().store.gather();
+                let families = match gathered {
+                    Ok(gathered) => own::merge(gathered, own),
+                    Err(errors) => return scrape_error(&errors.to_string()),
                 };
                 let mut out = Vec::new();
                 if format == Format::Protobuf {
@@ -462,8 +460,7 @@ fn negotiate(accept: Option<&HeaderValue>, openmetrics: bool) -> Format {
                 return Format::Text;
             }
             "application/openmetrics-text"
-                if openmetrics
-                    && matches!(param("version"), None | Some("1.0.0") | Some("0.0.1")) =>
+                if openmetrics && matches!(param("version"), None | Some("1.0.0" | "0.0.1")) =>
             {
                 return Format::OpenMetrics;
             }

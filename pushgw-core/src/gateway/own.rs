@@ -8,7 +8,7 @@ use http::{Method, StatusCode};
 
 use super::GatewayOptions;
 use crate::model::{Counter, LabelPair, Metric, MetricFamily, MetricType, Value};
-use crate::store::{Group, HelpPolicy, OwnFamily};
+use crate::store::{HelpPolicy, OwnFamily};
 
 /// A source of the gateway's `process_*` families (client_golang's names, types and HELP), read
 /// at every scrape. The sidecar reads `/proc`; the core itself never does I/O.
@@ -197,47 +197,19 @@ pub(super) fn families(
     families
 }
 
-/// All families of the store and the gateway's own, merged by name and sorted as a scrape
-/// gathers them (spec §4.2): families by name, metrics by number of labels then label values;
-/// an own family's HELP wins.
-pub(super) fn merged_families<'a>(
-    groups: impl Iterator<Item = &'a Group>,
-    own: Vec<MetricFamily>,
-) -> Vec<MetricFamily> {
-    let mut merged: BTreeMap<String, MetricFamily> = BTreeMap::new();
-    for family in own {
+/// The store's gathered families with the gateway's own merged in by name (spec §4.1, §4.2):
+/// an own family's HELP and TYPE win, and its series come first, as they carry fewer labels than
+/// any pushed series (which always have `job` and `instance`).
+pub(super) fn merge(gathered: Vec<MetricFamily>, own: Vec<MetricFamily>) -> Vec<MetricFamily> {
+    let mut merged: BTreeMap<String, MetricFamily> = gathered
+        .into_iter()
+        .map(|family| (family.name.clone(), family))
+        .collect();
+    for mut family in own.into_iter().filter(|family| !family.metrics.is_empty()) {
+        if let Some(stored) = merged.remove(&family.name) {
+            family.metrics.extend(stored.metrics);
+        }
         merged.insert(family.name.clone(), family);
     }
-    for group in groups {
-        for stored in group.families() {
-            let family = stored.to_metric_family();
-            if family.metrics.is_empty() {
-                continue;
-            }
-            match merged.get_mut(&family.name) {
-                Some(existing) => existing.metrics.extend(family.metrics),
-                None => {
-                    merged.insert(family.name.clone(), family);
-                }
-            }
-        }
-    }
-    let mut families: Vec<MetricFamily> = merged
-        .into_values()
-        .filter(|family| !family.metrics.is_empty())
-        .collect();
-    for family in &mut families {
-        for metric in &mut family.metrics {
-            metric.labels.sort_by(|a, b| a.name.cmp(&b.name));
-        }
-        family.metrics.sort_by(|a, b| {
-            a.labels.len().cmp(&b.labels.len()).then_with(|| {
-                a.labels
-                    .iter()
-                    .map(|pair| &pair.value)
-                    .cmp(b.labels.iter().map(|pair| &pair.value))
-            })
-        });
-    }
-    families
+    merged.into_values().collect()
 }
