@@ -43,6 +43,30 @@
 //! * The log keeps the reference's keys (`ts`, `caller`, `level`, `msg`) but `caller` names our
 //!   source files and the messages are ours where the reference's make no sense for us.
 //! * pprof (`/debug/pprof/`) does not exist.
+//!
+//! Pushes, parsing and the HTTP API (implemented in `pushgw-core`):
+//!
+//! * `/api/v1/metrics` lists groups in grouping-key order, and when several groups push one name
+//!   with different HELP texts the first group in that order wins; the reference's order and
+//!   winner are random (Q1).
+//! * An invalid base64 job name is quoted as sent in the `400`, not as partially decoded (Q2).
+//! * Pushed `push_time_seconds` and `push_failure_time_seconds` families are ignored: the gateway
+//!   owns both (Q3).
+//! * Protobuf pushes are validated like text pushes: metric and label names, UTF-8 strings, a
+//!   value in every metric, known type numbers, at most 64 MiB per message; each is a `400` (Q5,
+//!   Q6; the reference stores some of these and then fails or empties every scrape).
+//! * A grouping-label value that is not UTF-8 (`%FF`) is a `400` that creates no group, and so is
+//!   a rejected push whose group's timestamp series would collide with another group's (Q7; the
+//!   reference creates the group and then fails every scrape and push).
+//! * A gauge-histogram family must hold histogram values.
+//! * `Content-Encoding: gzip` with an empty body is an empty body (Q10); a truncated gzip body is a
+//!   `400` (1.5.1 stores it as an empty push); `gzip` is matched case-insensitively and framed
+//!   `snappy` is accepted, as in reference v1.6+; the decompressed size is capped (`413`).
+//! * Text bodies: invalid UTF-8 in a HELP text is a `400`; `# TYPE x gauge_histogram` is a `400`
+//!   (1.5.1 accepts it, drops the values and then fails every scrape); histogram counts that are
+//!   not whole numbers make a float histogram (1.5.1 truncates them, `-1` becomes 2^64-1).
+//! * No `go_*` self-metrics; `process_*` are read from `/proc` with client_golang's names (D1).
+//! * The JSON API prints float-histogram counts as floats (1.5.1 prints `0`).
 
 pub mod auth;
 pub mod build_info;
