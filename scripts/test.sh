@@ -22,6 +22,12 @@ if ((${#need_pkgs[@]})); then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
 fi
+# The Python client library the client tests drive (PyPI; pinned so that its wire format cannot
+# change under the tests).
+if ! python3 -c 'import prometheus_client' 2>/dev/null; then
+    echo "installing prometheus_client from PyPI"
+    python3 -m pip install --quiet 'prometheus_client==0.26.0'
+fi
 # Debian starts the packaged daemons on install; the tests start their own on free ports.
 if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
     systemctl stop prometheus prometheus-pushgateway prometheus-node-exporter 2>/dev/null || true

@@ -99,7 +99,7 @@ impl GoPushgateway {
 /// The route prefix the gateway will serve under (spec §9.2): `--web.route-prefix`, else the
 /// path of `--web.external-url`, without a trailing slash. Only the `--flag=value` spelling is
 /// recognised.
-fn route_prefix(args: &[&str]) -> String {
+pub(crate) fn route_prefix(args: &[&str]) -> String {
     let flag = |name: &str| {
         args.iter()
             .rev()

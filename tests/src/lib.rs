@@ -37,6 +37,7 @@ mod port;
 mod process;
 mod program;
 mod prometheus;
+mod pushgw_sidecar;
 mod server;
 mod wait;
 
@@ -47,5 +48,6 @@ pub use port::free_port;
 pub use process::Process;
 pub use program::{find_program, workspace_binary};
 pub use prometheus::Prometheus;
+pub use pushgw_sidecar::{Gateway, PushgwSidecar, Target};
 pub use server::{Server, ServerSpec, start_server};
 pub use wait::{wait_for, wait_until};
