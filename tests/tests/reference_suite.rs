@@ -867,3 +867,482 @@ fn help_string_fix() {
         );
     });
 }
+
+// --- §12.6 extra cases observed on 1.5.1 --------------------------------------------------------
+
+/// One request and the reference's answer: status and the start of the body (empty: no check).
+struct Case {
+    method: &'static str,
+    path: &'static str,
+    body: &'static str,
+    status: u16,
+    answer: &'static str,
+}
+
+const fn case(
+    method: &'static str,
+    path: &'static str,
+    body: &'static str,
+    status: u16,
+    answer: &'static str,
+) -> Case {
+    Case {
+        method,
+        path,
+        body,
+        status,
+        answer,
+    }
+}
+
+const PARSE: &str = "text format parsing error in line";
+
+/// Requests whose answer does not depend on the store.
+const SINGLE_REQUESTS: &[Case] = &[
+    case(
+        "POST",
+        "/metrics/job/j1",
+        "some_metric 3.14",
+        400,
+        "text format parsing error in line 1: unexpected end of input stream",
+    ),
+    case(
+        "PUT",
+        "/metrics/job/j1/a",
+        "",
+        400,
+        r#"odd number of components in label string "/a""#,
+    ),
+    case(
+        "PUT",
+        "/metrics/job/j1/__a/b",
+        "",
+        400,
+        r#"improper label name "__a""#,
+    ),
+    case(
+        "PUT",
+        "/metrics/job/j1/a@base64/foo.bar",
+        "",
+        400,
+        r#"invalid base64 encoding for label a="foo.bar": illegal base64 data at input byte 3"#,
+    ),
+    case(
+        "PUT",
+        "/metrics/job/a/y@base64/YW=Jj",
+        "",
+        400,
+        r#"invalid base64 encoding for label y="YW=Jj": illegal base64 data at input byte 2"#,
+    ),
+    case("PUT", "/metrics/job/x/instance/", "", 200, ""),
+    case("PUT", "/metrics/job/d", "dup 1\ndup 2\n", 400, PREFIX),
+    case(
+        "PUT",
+        "/metrics/job/f",
+        "x 0x1p3\n",
+        400,
+        r#"text format parsing error in line 1: expected float as value, got "0x1p3""#,
+    ),
+    case(
+        "PUT",
+        "/metrics/job/f",
+        "x 1\r\n",
+        400,
+        r#"text format parsing error in line 1: expected float as value, got "1\r""#,
+    ),
+    case(
+        "PUT",
+        "/metrics/job/om",
+        "# TYPE om2 counter\nom2_total 5 # {trace_id=\"abc\"} 1.0\n",
+        400,
+        r##"text format parsing error in line 2: expected integer as timestamp, got "#""##,
+    ),
+    case(
+        "PUT",
+        "/metrics/job/h",
+        "# HELP hx first\n# HELP hx second\n",
+        400,
+        r#"text format parsing error in line 2: second HELP line for metric name "hx""#,
+    ),
+    case(
+        "PUT",
+        "/metrics/job/h",
+        "hy 1\n# TYPE hy gauge\n",
+        400,
+        r#"text format parsing error in line 2: second TYPE line for metric name "hy", or TYPE reported after samples"#,
+    ),
+    case(
+        "PUT",
+        "/metrics/job/h",
+        "# TYPE hz foo\n",
+        400,
+        r#"text format parsing error in line 1: unknown metric type "foo""#,
+    ),
+    case(
+        "PUT",
+        "/metrics/job/h",
+        "hq{a=\"1\",a=\"2\"} 1\n",
+        400,
+        r#"text format parsing error in line 1: duplicate label names for metric "hq""#,
+    ),
+    case(
+        "PUT",
+        "/metrics/job/h",
+        "hq{__name__=\"x\"} 1\n",
+        400,
+        r#"text format parsing error in line 1: label name "__name__" is reserved"#,
+    ),
+    case("GET", "/metrics/job/j1", "", 405, ""),
+    case("OPTIONS", "/metrics/job/foo", "", 200, ""),
+    case("PUT", "/metrics/job/", "", 307, ""),
+    case("PUT", "/metrics/job", "", 404, ""),
+    case("PUT", "/metrics/job/j1//a/b", "", 301, ""),
+    case("GET", "/metrics/", "", 301, ""),
+    case("POST", "/-/quit", "", 403, "Lifecycle API is not enabled."),
+    case("POST", "/-/healthy", "", 405, ""),
+];
+
+#[test]
+fn single_requests_answer_as_the_reference() {
+    both(&[], |gw| {
+        for case in SINGLE_REQUESTS {
+            let response = send(gw, case.method, case.path, case.body);
+            let what = format!(
+                "{}: {} {} with {:?}: {} {:?}",
+                gw.target(),
+                case.method,
+                case.path,
+                case.body,
+                response.status,
+                response.text()
+            );
+            assert_eq!(response.status, case.status, "{what}");
+            assert!(response.text().starts_with(case.answer), "{what}");
+            assert!(!response.text().starts_with(PARSE) || case.answer.starts_with(PARSE));
+        }
+        let header = |method: &str, path: &str, name: &str| {
+            send(gw, method, path, "")
+                .header(name)
+                .map(str::to_owned)
+                .unwrap_or_else(|| panic!("{}: no {name} for {method} {path}", gw.target()))
+        };
+        let allow = "DELETE, OPTIONS, POST, PUT";
+        assert_eq!(
+            header("GET", "/metrics/job/j1", "allow"),
+            allow,
+            "{}",
+            gw.target()
+        );
+        assert_eq!(
+            header("OPTIONS", "/metrics/job/foo", "allow"),
+            allow,
+            "{}",
+            gw.target()
+        );
+        assert_eq!(header("PUT", "/metrics/job/", "location"), "/metrics/job");
+        assert_eq!(
+            header("PUT", "/metrics/job/j1//a/b", "location"),
+            "/metrics/job/j1/a/b"
+        );
+        assert_eq!(header("GET", "/metrics/", "location"), "/metrics");
+        assert_eq!(header("POST", "/-/healthy", "allow"), "GET, OPTIONS");
+        // §17 D5 allows HEAD on the health endpoints as a harmless extension; the reference
+        // answers 405.
+        let head = send(gw, "HEAD", "/-/healthy", "").status;
+        match gw.target() {
+            Target::Go => assert_eq!(head, 405),
+            Target::Pushgw => assert!(head == 405 || head == 200, "{head}"),
+        }
+    });
+}
+
+#[test]
+fn grouping_key_quirks() {
+    both(&[], |gw| {
+        let pushes: &[(&str, &[(&str, &str)])] = &[
+            (
+                "/metrics/job/a/y@base64/YWJjZB",
+                &[("job", "a"), ("y", "abcd")],
+            ),
+            (
+                "/metrics/job/b/y@base64/YWJjZA",
+                &[("job", "b"), ("y", "abcd")],
+            ),
+            (
+                "/metrics/job/c/y@base64/YQ%3D%3D",
+                &[("job", "c"), ("y", "a")],
+            ),
+            (
+                "/metrics/job/x/instance/",
+                &[("job", "x"), ("instance", "")],
+            ),
+            ("/metrics/job/x/foo/", &[("job", "x"), ("foo", "")]),
+            ("/metrics/job/x%20y/b/c+d", &[("job", "x y"), ("b", "c+d")]),
+            ("/metrics/job/a/job/b/x/1/x/2", &[("job", "a"), ("x", "2")]),
+        ];
+        for (path, key) in pushes {
+            expect(gw, "PUT", path, "", 200, "");
+            assert!(
+                group(gw, key).is_some(),
+                "{}: PUT {path} made no group {key:?}: {:#?}",
+                gw.target(),
+                groups(gw)
+            );
+        }
+        // `/foo@base64/` is the same group as `/foo/`.
+        expect(gw, "PUT", "/metrics/job/x/foo@base64/", "", 200, "");
+        assert_eq!(groups(gw).len(), pushes.len(), "{}", gw.target());
+    });
+}
+
+#[test]
+fn special_float_values() {
+    both(&[], |gw| {
+        expect(
+            gw,
+            "PUT",
+            "/metrics/job/f",
+            "x NaN\ny +Inf\nz -Inf\nw 1e3\nu -0\n",
+            200,
+            "",
+        );
+        let values: Vec<String> = series(gw)
+            .into_iter()
+            .filter(|line| !line.starts_with("push_"))
+            .collect();
+        assert_eq!(
+            values,
+            [
+                r#"u{instance="",job="f"} 0"#,
+                r#"w{instance="",job="f"} 1000"#,
+                r#"x{instance="",job="f"} NaN"#,
+                r#"y{instance="",job="f"} +Inf"#,
+                r#"z{instance="",job="f"} -Inf"#,
+            ],
+            "{}",
+            gw.target()
+        );
+        let g = group(gw, &[("job", "f")]).expect("group");
+        let api: Vec<&Value> = ["u", "w", "x", "y", "z"]
+            .iter()
+            .map(|name| &g[*name]["metrics"][0]["value"])
+            .collect();
+        assert_eq!(
+            api,
+            [
+                &json!("-0"),
+                &json!("1000"),
+                &json!("NaN"),
+                &json!("+Inf"),
+                &json!("-Inf")
+            ]
+        );
+    });
+}
+
+#[test]
+fn open_metrics_counter_is_stored_untyped() {
+    both(&[], |gw| {
+        let body = "# TYPE om_c counter\nom_c_total 5\nom_c_created 1.6e9\n# EOF\n";
+        expect(gw, "PUT", "/metrics/job/om", body, 200, "");
+        let g = group(gw, &[("job", "om")]).expect("group");
+        assert_eq!(g["om_c_total"]["type"], "UNTYPED", "{}: {g}", gw.target());
+        assert_eq!(g["om_c_created"]["type"], "UNTYPED", "{}: {g}", gw.target());
+    });
+}
+
+#[test]
+fn type_conflict_between_groups() {
+    both(&[], |gw| {
+        expect(gw, "PUT", "/metrics/job/A", "some_metric 1\n", 200, "");
+        let response = send(
+            gw,
+            "PUT",
+            "/metrics/job/B",
+            "# TYPE some_metric gauge\nsome_metric 2\n",
+        );
+        assert_eq!(response.status, 400, "{}", gw.target());
+        let text = response.text();
+        assert!(
+            text.starts_with(PREFIX)
+                && (text.contains("is not a GAUGE") || text.contains("is not a UNTYPED")),
+            "{}: {text}",
+            gw.target()
+        );
+    });
+}
+
+/// Gzips `data` with Debian's `gzip`.
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new("gzip")
+        .arg("-c")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("running gzip");
+    child
+        .stdin
+        .take()
+        .expect("gzip's stdin")
+        .write_all(data)
+        .expect("writing to gzip");
+    let output = child.wait_with_output().expect("gzip's output");
+    assert!(output.status.success(), "gzip failed");
+    output.stdout
+}
+
+#[test]
+fn gzip_bodies() {
+    both(&[], |gw| {
+        let gzipped = [("Content-Encoding", "gzip")];
+        let ok = send_with(gw, "PUT", "/metrics/job/gz", &gzipped, &gzip(b"zipped 1\n"));
+        assert_eq!(ok.status, 200, "{}: {}", gw.target(), ok.text());
+        assert!(series(gw).contains(&r#"zipped{instance="",job="gz"} 1"#.to_owned()));
+        let plain = send_with(gw, "PUT", "/metrics/job/gz", &gzipped, b"zipped 1\n");
+        assert_eq!(
+            (plain.status, plain.text().trim_end()),
+            (400, "unexpected EOF"),
+            "{}",
+            gw.target()
+        );
+        // §17 Q10: an empty gzip body is an empty body for pushgw; the reference cannot read it.
+        let empty = send_with(gw, "PUT", "/metrics/job/gz", &gzipped, b"");
+        match gw.target() {
+            Target::Go => assert_eq!(empty.status, 400, "{}", empty.text()),
+            Target::Pushgw => assert_eq!(empty.status, 200, "{}", empty.text()),
+        }
+    });
+}
+
+#[test]
+fn pushed_timestamp_families() {
+    both(&[], |gw| {
+        expect(gw, "PUT", "/metrics/job/t", "other 1\n", 200, "");
+        let body = "# TYPE push_failure_time_seconds gauge\npush_failure_time_seconds 12345\n\
+                    # TYPE push_time_seconds gauge\npush_time_seconds{foo=\"bar\"} 777\n";
+        expect(gw, "POST", "/metrics/job/t", body, 200, "");
+        let g = group(gw, &[("job", "t")]).expect("group");
+        assert!(time_of(&g, "push_time_seconds") > 1e9, "{g}");
+        let failure = time_of(&g, "push_failure_time_seconds");
+        match gw.target() {
+            // The reference keeps a pushed push_failure_time_seconds.
+            Target::Go => assert_eq!(failure, 12345.0, "{g}"),
+            // §17 Q3: the gateway always owns both timestamp families.
+            Target::Pushgw => assert_eq!(failure, 0.0, "{g}"),
+        }
+    });
+}
+
+#[test]
+fn non_utf8_grouping_value() {
+    both(&[], |gw| {
+        expect(gw, "PUT", "/metrics/job/ok", "fine 1\n", 200, "");
+        let response = send(gw, "PUT", "/metrics/job/x/a/%FF", "a 1\n");
+        assert_eq!(response.status, 400, "{}: {}", gw.target(), response.text());
+        let scrape = http::get(&gw.url("/metrics")).expect("scrape").status;
+        match gw.target() {
+            // Quirk Q7: the invalid group is stored and breaks every scrape until deleted.
+            Target::Go => {
+                assert_eq!(scrape, 500);
+                expect(gw, "DELETE", "/metrics/job/x/a/%FF", "", 202, "");
+                let what = "the reference to scrape again after the delete";
+                wait_until(Duration::from_secs(10), what, || {
+                    http::get(&gw.url("/metrics")).map(|r| r.status == 200)
+                });
+            }
+            // §17 Q7: rejected, no group created.
+            Target::Pushgw => {
+                assert_eq!(scrape, 200);
+                assert_eq!(groups(gw).len(), 1);
+            }
+        }
+    });
+}
+
+#[test]
+fn lifecycle_quit() {
+    both(&["--web.enable-lifecycle"], |gw| {
+        expect(
+            gw,
+            "POST",
+            "/-/quit",
+            "",
+            200,
+            "Requesting termination... Goodbye!",
+        );
+        let status = gw.process().wait_exit(Duration::from_secs(20));
+        assert!(status.success(), "{}: {status}", gw.target());
+    });
+}
+
+#[test]
+fn sighup() {
+    both(&[], |gw| {
+        gw.process().signal("HUP");
+        match gw.target() {
+            // Quirk: 1.5.1 has no SIGHUP handler, so the default action terminates it.
+            Target::Go => {
+                let status = gw.process().wait_exit(Duration::from_secs(20));
+                assert!(!status.success(), "{status}");
+            }
+            // §17 Q9: SIGHUP reloads and never terminates.
+            Target::Pushgw => expect(gw, "GET", "/-/ready", "", 200, "OK"),
+        }
+    });
+}
+
+#[test]
+fn start_up_failure_exit_status() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("binding a port");
+    let address = busy.local_addr().expect("its address");
+    for (target, program) in [
+        (
+            Target::Go,
+            pushgw_tests::find_program("prometheus-pushgateway", "prometheus-pushgateway"),
+        ),
+        (
+            Target::Pushgw,
+            pushgw_tests::workspace_binary("pushgw-sidecar", "pushgw-sidecar"),
+        ),
+    ] {
+        let output = std::process::Command::new(program)
+            .arg(format!("--web.listen-address={address}"))
+            .arg("--persistence.file=")
+            .output()
+            .expect("running the gateway");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("address already in use") || stderr.contains("Address already in use"),
+            "{target}: {stderr}"
+        );
+        match target {
+            // Quirk: 1.5.1 logs the error and exits 0.
+            Target::Go => assert!(output.status.success(), "{}", output.status),
+            // §17 Q15: every start-up failure exits non-zero.
+            Target::Pushgw => assert!(!output.status.success(), "{}", output.status),
+        }
+    }
+}
+
+/// Run on its own gateways: after this push the 1.5.1 binary never answers on that route again.
+#[test]
+fn invalid_base64_job() {
+    both(&[], |gw| {
+        let response = send(gw, "PUT", "/metrics/job@base64/!!!", "x 1\n");
+        assert_eq!(response.status, 400, "{}: {}", gw.target(), response.text());
+        let text = response.text();
+        match gw.target() {
+            // Quirk Q2: the reference names an empty job instead of the input.
+            Target::Go => assert_eq!(
+                text.trim_end(),
+                r#"invalid base64 encoding in job name "": illegal base64 data at input byte 0"#
+            ),
+            // §17 Q2: the message shows the raw input that failed to decode.
+            Target::Pushgw => assert!(
+                text.starts_with(r#"invalid base64 encoding in job name "!!!""#),
+                "{text}"
+            ),
+        }
+    });
+}
