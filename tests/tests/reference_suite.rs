@@ -556,12 +556,10 @@ fn masked_api(gw: &Gateway) -> Value {
         match value {
             Value::Object(map) => {
                 for (key, value) in map.iter_mut() {
-                    if key == "time_stamp" {
-                        *value = json!("T");
-                    } else if key == "value"
+                    let timestamp_value = key == "value"
                         && family.is_some_and(|f| f.starts_with("push_"))
-                        && *value != json!("0")
-                    {
+                        && *value != json!("0");
+                    if key == "time_stamp" || timestamp_value {
                         *value = json!("T");
                     } else {
                         let family = if key.starts_with("push_") {

@@ -77,7 +77,9 @@ fn pushed_metric_reaches_prometheus(target: Target, args: &[&str]) {
         },
     );
     // Prometheus's own view of the scrape agrees.
-    let up = prometheus.query(r#"up{job="pushgateway"}"#).expect("query up");
+    let up = prometheus
+        .query(r#"up{job="pushgateway"}"#)
+        .expect("query up");
     assert_eq!(up[0]["value"][1], "1", "{target}: {up}");
 }
 
