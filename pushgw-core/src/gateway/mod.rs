@@ -11,6 +11,7 @@ mod body;
 mod json;
 mod own;
 mod route;
+mod ui;
 
 use std::io::Write;
 use std::sync::{Mutex, MutexGuard};
@@ -228,9 +229,8 @@ impl Gateway {
             Route::Ready => ("ready", plain(StatusCode::OK, "OK")),
             Route::Push(path) if parts.method == Method::DELETE => ("delete", self.delete(path)),
             Route::Push(path) => ("push", self.push(&parts, path, body, now)),
-            // The web UI and its assets belong to the sidecar's issue; not served yet.
-            Route::Static(_) => ("static", not_found()),
-            Route::Ui => ("status", not_found()),
+            Route::Static(path) => ("static", ui::asset(path)),
+            Route::Ui => ("status", ui::page(&self.lock().store, &self.options)),
             Route::Quit => return self.quit(),
             Route::QuitWrongMethod => {
                 return plain(
