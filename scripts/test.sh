@@ -5,13 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the black-box tests start for real: the Go Pushgateway (the reference),
-# Prometheus with promtool, systemd-analyze, curl.
+# Prometheus with promtool, systemd-analyze, curl, and Chromium for the web UI test.
 need_pkgs=()
 command -v prometheus-pushgateway >/dev/null || need_pkgs+=(prometheus-pushgateway)
 command -v prometheus >/dev/null || need_pkgs+=(prometheus)
 command -v promtool >/dev/null || need_pkgs+=(prometheus)
 command -v systemd-analyze >/dev/null || need_pkgs+=(systemd)
 command -v curl >/dev/null || need_pkgs+=(curl)
+command -v chromium >/dev/null || need_pkgs+=(chromium)
 if ((${#need_pkgs[@]})); then
     if [[ $(id -u) -ne 0 ]]; then
         echo "missing Debian packages: ${need_pkgs[*]}; run as root or: sudo apt-get install -y ${need_pkgs[*]}" >&2
