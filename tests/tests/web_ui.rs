@@ -192,7 +192,7 @@ fn proxy_connection(mut client: TcpStream, upstream: &str) -> std::io::Result<()
         parts.next().unwrap_or_default(),
     );
     let stripped = match target.strip_prefix(PROXY_PATH) {
-        Some(rest) if rest.is_empty() => "/",
+        Some("") => "/",
         Some(rest) => rest,
         None => target,
     };

@@ -12,8 +12,8 @@ use std::time::SystemTime;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
+use http::Response;
 use http::header::{self, HeaderValue};
-use http::{Response, StatusCode};
 
 use super::{GatewayOptions, json, not_found, route_prefix};
 use crate::float::{F, G};
