@@ -364,3 +364,25 @@ fn requests_count_as_handlers_status_and_static() {
         assert!(metrics.contains(line), "{line} in {metrics}");
     }
 }
+
+/// The URL functions.js builds from a Delete Group button's `data-key` (`job=ajx4Pg/a=/zone=ZXU`)
+/// deletes that group, empty label value included.
+#[test]
+fn the_scripts_delete_url_deletes_the_group() {
+    let gateway = Gateway::new(GatewayOptions::default());
+    push(&gateway, "/metrics/job/j%3Cx%3E/zone/eu/a/", "m 1\n");
+    let (_, _, page) = get(&gateway, "/");
+    assert!(
+        page.contains(r#"data-key="job=ajx4Pg/a=/zone=ZXU""#),
+        "{page}"
+    );
+    let deleted = request(
+        &gateway,
+        "DELETE",
+        "/metrics/job@base64/ajx4Pg/a%40base64/%3D/zone%40base64/ZXU%3D",
+        "",
+    );
+    assert_eq!(deleted.status(), 202);
+    let (_, _, page) = get(&gateway, "/");
+    assert!(!page.contains("details class=\"card group\""), "{page}");
+}
