@@ -1,6 +1,6 @@
 //! The web UI in a real browser: headless Chromium (Debian `chromium`) loads the page through a
 //! path-stripping reverse proxy, as the training tutorial sets it up (spec §7, §9.2), and deletes
-//! a group with the Delete Group button.
+//! a group with the Delete Group button, then the rest with Delete All.
 //!
 //! Chromium is driven over the Chrome DevTools Protocol on `--remote-debugging-pipe`: JSON
 //! messages separated by NUL bytes on file descriptors 3 (commands) and 4 (replies and events),
@@ -32,7 +32,7 @@ const WEB_UI_BUTTON: &str = "button.delete-group[data-key^=\"job=d2ViX3Vp/\"]";
 const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[test]
-fn delete_group_in_headless_chromium_behind_a_path_stripping_proxy() {
+fn delete_group_and_delete_all_in_headless_chromium_behind_a_path_stripping_proxy() {
     let proxy = TcpListener::bind("127.0.0.1:0").expect("binding the proxy's port");
     let proxy_port = proxy.local_addr().expect("a bound address").port();
     let gateway = InProcessGateway::start(GatewayOptions {
@@ -144,6 +144,34 @@ fn delete_group_in_headless_chromium_behind_a_path_stripping_proxy() {
         metrics.contains("backup_bytes{instance=\"\",job=\"backup\",zone=\"<eu>\"} 1.5e+09"),
         "{metrics}"
     );
+
+    // Delete All wipes the rest through the admin API.
+    browser.evaluate(
+        &page,
+        "setTimeout(() => document.getElementById('del-all').click(), 0)",
+    );
+    let dialog = browser.wait_event(&page, "Page.javascriptDialogOpening");
+    assert_eq!(
+        dialog["message"],
+        json!("Do you really want to delete all metrics from all metric groups?")
+    );
+    browser.call(
+        Some(&page),
+        "Page.handleJavaScriptDialog",
+        json!({"accept": true}),
+    );
+    wait_until(STEP_TIMEOUT, "the Delete All button to be disabled", || {
+        let disabled = browser.evaluate(&page, "document.getElementById('del-all').disabled");
+        Ok::<_, String>(disabled == json!(true))
+    });
+    assert_eq!(
+        browser.evaluate(&page, "document.querySelectorAll('details.group').length"),
+        json!(0)
+    );
+    let metrics = http::get(&gateway.url("/metrics"))
+        .expect("scraping the gateway")
+        .text();
+    assert!(!metrics.contains("job=\"backup\""), "{metrics}");
     browser.close();
 }
 
