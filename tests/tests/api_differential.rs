@@ -10,6 +10,7 @@ use pushgw_core::model::{
     NativeHistogram, Summary, Value,
 };
 use pushgw_core::proto;
+use pushgw_tests::exposition::pushed_family_blocks;
 use pushgw_tests::{GoPushgateway, InProcessGateway, http};
 use serde_json::Value as Json;
 
@@ -226,6 +227,34 @@ fn protobuf_pushes() -> Vec<Push> {
     ]
 }
 
+/// The pushed families of a scrape, with the values of the two push-time gauges masked
+/// unless they are `0`.
+fn masked_exposition(exposition: &str) -> String {
+    let mut out = String::new();
+    for block in pushed_family_blocks(exposition) {
+        let timed = block.name == "push_time_seconds" || block.name == "push_failure_time_seconds";
+        // KNOWN DIFFERENCE, reported to the lead: 1.5.1's text renderer (common v0.39) reads only
+        // the integer counts, so a float-count histogram scrapes as `_count 0` and buckets `0`;
+        // our renderer prints the float counts (20, 3, 17). The JSON API does match (json.rs).
+        for line in block
+            .text
+            .lines()
+            .filter(|line| !line.contains("testing=\"float "))
+        {
+            match line.rsplit_once(' ') {
+                Some((series, value)) if timed && !line.starts_with('#') && value != "0" => {
+                    out.push_str(&format!("{series} T\n"));
+                }
+                _ => {
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Sorts the groups by their `labels` and masks every time: `time_stamp` values, and the values
 /// of `push_time_seconds` and `push_failure_time_seconds` unless they are `"0"`.
 fn normalised(body: &[u8]) -> Json {
@@ -277,6 +306,14 @@ fn metrics_api_matches_the_reference() {
             );
         }
     }
+    // The same pushes on `/metrics` (the JSON API's masking does not apply there).
+    let theirs = http::get(&go.url("/metrics")).expect("Go's scrape");
+    let mine = http::get(&ours.url("/metrics")).expect("our scrape");
+    assert_eq!(
+        masked_exposition(&theirs.text()),
+        masked_exposition(&mine.text()),
+        "/metrics (Go, ours)"
+    );
     let theirs = http::get(&go.url("/api/v1/metrics")).expect("Go's API");
     let mine = http::get(&ours.url("/api/v1/metrics")).expect("our API");
     let (theirs, mine) = (normalised(&theirs.body), normalised(&mine.body));
