@@ -852,3 +852,35 @@ fn route_prefix_and_external_url() {
         }
     }
 }
+
+/// `{job="x"}` and `{job="x",instance=""}` are two groups whose series would be the same. Both
+/// gateways reject the second push; the 1.5.1 binary still records its failure time in a new
+/// group, after which every scrape of it is a 500 (the same breakage as Q7). We create no group
+/// for a push whose own timestamps collide, so the gateway keeps serving — reported as an
+/// undocumented deviation.
+#[test]
+fn an_empty_instance_group_cannot_shadow_the_group_without_instance() {
+    let gateway = Gateway::new(GatewayOptions::default());
+    assert_eq!(
+        send(&gateway, "PUT", "/metrics/job/x", &[], b"a 1\n").status(),
+        200
+    );
+    let shadow = send(&gateway, "PUT", "/metrics/job/x/instance/", &[], b"b 1\n");
+    assert_eq!(shadow.status(), 400);
+    assert!(text(&shadow).starts_with(INVALID), "{}", text(&shadow));
+    assert!(text(&shadow).contains("was collected before with the same name and label values"));
+    let api = text(&send(&gateway, "GET", "/api/v1/metrics", &[], b""));
+    let api: serde_json::Value = serde_json::from_str(&api).expect("JSON");
+    assert_eq!(api["data"].as_array().map(Vec::len), Some(1), "{api}");
+    assert_eq!(api["data"][0]["labels"], serde_json::json!({"job": "x"}));
+    assert_eq!(send(&gateway, "GET", "/metrics", &[], b"").status(), 200);
+}
+
+/// Spec §1: HEAD is not routed; like the reference we answer 405 with `Allow: GET, OPTIONS`.
+#[test]
+fn head_on_health_is_method_not_allowed() {
+    let gateway = Gateway::new(GatewayOptions::default());
+    let response = send(&gateway, "HEAD", "/-/healthy", &[], b"");
+    assert_eq!(response.status(), 405);
+    assert_eq!(header(&response, "allow"), Some("GET, OPTIONS"));
+}
