@@ -488,7 +488,7 @@ fn protobuf_push_with_a_float_native_histogram() {
         family(
             "another_metric",
             MetricType::Untyped,
-            vec![metric(&[], Value::Untyped(3.14))],
+            vec![metric(&[], Value::Untyped(2.5))],
         ),
         family(
             "histogram_metric",
