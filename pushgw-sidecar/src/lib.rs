@@ -66,7 +66,10 @@
 //!   (1.5.1 accepts it, drops the values and then fails every scrape); histogram counts that are
 //!   not whole numbers make a float histogram (1.5.1 truncates them, `-1` becomes 2^64-1).
 //! * No `go_*` self-metrics; `process_*` are read from `/proc` with client_golang's names (D1).
-//! * The JSON API prints float-histogram counts as floats (1.5.1 prints `0`).
+//! * `/metrics` shows float-histogram counts and buckets as floats (1.5.1 prints `0`; its JSON API
+//!   does too, and ours follows it there).
+//! * `/api/v1/status` also lists our extra flags (`web.max-body-bytes`, `web.read-header-timeout`,
+//!   `web.read-timeout`).
 
 pub mod auth;
 pub mod build_info;

@@ -59,10 +59,13 @@ fn write_uint(out: &mut Vec<u8>, value: u64) {
     out.push(b'"');
 }
 
+/// A histogram count as 1.5.1's API shows it: it reads only the integer fields
+/// (`GetSampleCount`, `GetCumulativeCount`), so a float count (`sample_count_float`,
+/// `cumulative_count_float`) shows as `"0"` [obs 1.5.1, spec §12.4].
 fn write_count(out: &mut Vec<u8>, count: Count) {
     match count {
         Count::Int(n) => write_uint(out, n),
-        Count::Float(f) => write_float(out, f),
+        Count::Float(_) => write_uint(out, 0),
     }
 }
 
