@@ -2,17 +2,27 @@
 //! of groups (the reference re-gathers the whole store on every push), and a scrape after a push
 //! only re-renders the families that push touched.
 //!
+//! Groups `store_<N>_groups` drive the [`Store`] directly; `gateway_push` and `gateway_scrape`
+//! go through [`Gateway::handle`] as the sidecar does (issue 3's figures): a POST of ten samples
+//! into one of N groups (consistency check on) for N = 100 to 100,000, and `GET /metrics` of
+//! 200,000 series in 10,000 groups, plain and gzipped, cached and right after a push. The
+//! `callgrind` example runs the same workloads under valgrind for instruction counts.
+//!
 //! ```text
 //! cargo bench -p pushgw-core --bench store
+//! cargo bench -p pushgw-core --bench store -- gateway_push
 //! ```
 
 use std::hint::black_box;
 use std::time::{Duration, SystemTime};
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use pushgw_core::gateway::{Gateway, GatewayOptions};
 use pushgw_core::grouping::GroupingKey;
 use pushgw_core::model::MetricFamily;
 use pushgw_core::store::{PushMode, Store};
+
+mod workload;
 
 /// What a batch job typically pushes: a few gauges and a counter, one or two series each.
 fn body(job: usize) -> Vec<MetricFamily> {
@@ -99,5 +109,79 @@ fn store(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, store);
+/// µs per POST of ten samples as the store grows: should stay flat.
+fn gateway_push(c: &mut Criterion) {
+    let body = workload::push_body(7);
+    let mut group = c.benchmark_group("gateway_push");
+    group.sample_size(20);
+    for groups in [100, 1_000, 10_000, 100_000] {
+        let gateway = Gateway::new(GatewayOptions::default());
+        workload::fill(&gateway, groups, workload::push_body);
+        let mut i = 0;
+        group.bench_function(format!("{groups}_groups"), |b| {
+            b.iter_batched(
+                || {
+                    i += 1;
+                    workload::post(workload::target(i, groups), &body)
+                },
+                |request| {
+                    let response = gateway.handle(request, workload::at(i as u64));
+                    assert_eq!(response.status(), 200);
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+/// `GET /metrics` of 200,000 series in 10,000 groups.
+fn gateway_scrape(c: &mut Criterion) {
+    const GROUPS: usize = 10_000;
+    let gateway = Gateway::new(GatewayOptions::default());
+    workload::fill(&gateway, GROUPS, workload::scrape_body);
+    let body = workload::scrape_body(7);
+    let mut group = c.benchmark_group("gateway_scrape");
+    group.sample_size(10);
+    for gzip in [false, true] {
+        let suffix = if gzip { "_gzip" } else { "" };
+        group.bench_function(format!("cached{suffix}"), |b| {
+            b.iter_batched(
+                || workload::scrape(gzip),
+                |request| black_box(gateway.handle(request, workload::at(0))),
+                BatchSize::SmallInput,
+            )
+        });
+        // Minus `push_only`: the cost of a scrape that re-renders the families the push touched.
+        let mut i = 0;
+        group.bench_function(format!("push_then_scrape{suffix}"), |b| {
+            b.iter_batched(
+                || {
+                    i += 1;
+                    let push = workload::post(workload::target(i, GROUPS), &body);
+                    (push, workload::scrape(gzip))
+                },
+                |(push, scrape)| {
+                    gateway.handle(push, workload::at(i as u64));
+                    black_box(gateway.handle(scrape, workload::at(0)))
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    let mut i = 0;
+    group.bench_function("push_only", |b| {
+        b.iter_batched(
+            || {
+                i += 1;
+                workload::post(workload::target(i, GROUPS), &body)
+            },
+            |push| black_box(gateway.handle(push, workload::at(i as u64))),
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, store, gateway_push, gateway_scrape);
 criterion_main!(benches);

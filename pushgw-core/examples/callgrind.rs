@@ -1,0 +1,125 @@
+//! A driver for instruction counts under `valgrind --tool=callgrind`: unlike wall-clock times on a
+//! shared machine, they do not depend on the load. Each measured region is a `measure_*`
+//! function, so callgrind can count it alone:
+//!
+//! ```text
+//! cargo build --release -p pushgw-core --example callgrind
+//! valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*measure_*' \
+//!     --callgrind-out-file=cg.parse target/release/examples/callgrind parse
+//! callgrind_annotate --inclusive=yes cg.parse | grep measure_
+//! ```
+//!
+//! Modes (the figure to divide by is printed on stdout):
+//!
+//! - `parse`, `render`: one `text::parse` / `text::render` of the ~10 MB exposition of the
+//!   `formats` bench.
+//! - `push <N>`: `PUSHES` POSTs of ten samples through `Gateway::handle` into a gateway of `N`
+//!   groups (consistency check on).
+//! - `scrape`: `GET /metrics` of 200,000 series in 10,000 groups: right after a push
+//!   (`measure_scrape_fresh`), cached (`measure_scrape_cached`), and the same gzipped.
+
+use std::hint::black_box;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use pushgw_core::gateway::{Gateway, GatewayOptions};
+use pushgw_core::model::MetricFamily;
+
+#[path = "../benches/generator/mod.rs"]
+mod generator;
+#[path = "../benches/workload/mod.rs"]
+mod workload;
+
+/// Pushes per `push` run: enough to average out, few enough for valgrind.
+const PUSHES: usize = 1_000;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["parse"] => {
+            let (_, text) = generator::exposition(10 * 1024 * 1024);
+            let families = measure_parse(&text);
+            println!(
+                "parse: {} bytes, {} samples, {} families",
+                text.len(),
+                generator::sample_count(&text),
+                families.len()
+            );
+        }
+        ["render"] => {
+            let (families, text) = generator::exposition(10 * 1024 * 1024);
+            let mut out = Vec::with_capacity(text.len() * 2);
+            measure_render(&families, &mut out);
+            println!(
+                "render: {} bytes, {} samples",
+                out.len(),
+                generator::sample_count(&out)
+            );
+        }
+        ["push", groups] => {
+            let groups: usize = groups.parse().expect("push <number of groups>");
+            let gateway = Gateway::new(GatewayOptions::default());
+            workload::fill(&gateway, groups, workload::push_body);
+            let body = workload::push_body(7);
+            let requests: Vec<_> = (0..PUSHES)
+                .map(|i| workload::post(workload::target(i, groups), &body))
+                .collect();
+            measure_pushes(&gateway, requests);
+            println!(
+                "push: {PUSHES} pushes of {} samples into {groups} groups",
+                workload::PUSH_SAMPLES
+            );
+        }
+        ["scrape"] => {
+            const GROUPS: usize = 10_000;
+            let gateway = Gateway::new(GatewayOptions::default());
+            workload::fill(&gateway, GROUPS, workload::scrape_body);
+            let body = workload::scrape_body(7);
+            for gzip in [false, true] {
+                gateway.handle(workload::post(3, &body), workload::at(1));
+                let fresh = measure_scrape_fresh(&gateway, workload::scrape(gzip));
+                let cached = measure_scrape_cached(&gateway, workload::scrape(gzip));
+                println!(
+                    "scrape (gzip {gzip}): {} bytes fresh, {} bytes cached, {} groups, {} series",
+                    fresh.body().len(),
+                    cached.body().len(),
+                    GROUPS,
+                    GROUPS * workload::SCRAPE_SAMPLES
+                );
+            }
+        }
+        _ => {
+            eprintln!("usage: callgrind parse|render|push <groups>|scrape");
+            std::process::exit(2);
+        }
+    }
+}
+
+#[inline(never)]
+fn measure_parse(text: &[u8]) -> Vec<MetricFamily> {
+    pushgw_core::text::parse(black_box(text)).expect("the generated exposition parses")
+}
+
+#[inline(never)]
+fn measure_render(families: &[MetricFamily], out: &mut Vec<u8>) {
+    pushgw_core::text::render(black_box(families), out);
+}
+
+#[inline(never)]
+fn measure_pushes(gateway: &Gateway, requests: Vec<Request<Bytes>>) {
+    for (i, request) in requests.into_iter().enumerate() {
+        let response = gateway.handle(request, workload::at(i as u64));
+        assert_eq!(response.status(), 200, "the pushes are accepted");
+    }
+}
+
+#[inline(never)]
+fn measure_scrape_fresh(gateway: &Gateway, request: Request<Bytes>) -> Response<Bytes> {
+    gateway.handle(request, workload::at(0))
+}
+
+#[inline(never)]
+fn measure_scrape_cached(gateway: &Gateway, request: Request<Bytes>) -> Response<Bytes> {
+    gateway.handle(request, workload::at(0))
+}
