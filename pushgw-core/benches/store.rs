@@ -122,9 +122,9 @@ fn gateway_push(c: &mut Criterion) {
             b.iter_batched(
                 || {
                     i += 1;
-                    workload::post(workload::target(i, groups), &body)
+                    (workload::post(workload::target(i, groups), &body), i)
                 },
-                |request| {
+                |(request, i)| {
                     let response = gateway.handle(request, workload::at(i as u64));
                     assert_eq!(response.status(), 200);
                 },
@@ -159,9 +159,9 @@ fn gateway_scrape(c: &mut Criterion) {
                 || {
                     i += 1;
                     let push = workload::post(workload::target(i, GROUPS), &body);
-                    (push, workload::scrape(gzip))
+                    (push, workload::scrape(gzip), i)
                 },
-                |(push, scrape)| {
+                |(push, scrape, i)| {
                     gateway.handle(push, workload::at(i as u64));
                     black_box(gateway.handle(scrape, workload::at(0)))
                 },
@@ -174,9 +174,9 @@ fn gateway_scrape(c: &mut Criterion) {
         b.iter_batched(
             || {
                 i += 1;
-                workload::post(workload::target(i, GROUPS), &body)
+                (workload::post(workload::target(i, GROUPS), &body), i)
             },
-            |push| black_box(gateway.handle(push, workload::at(i as u64))),
+            |(push, i)| black_box(gateway.handle(push, workload::at(i as u64))),
             BatchSize::SmallInput,
         )
     });

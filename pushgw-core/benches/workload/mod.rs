@@ -3,6 +3,11 @@
 //!
 //! Each group is `job/batch<i>/instance/host<i % 100>`; each push is a POST of a small text body.
 
+#![allow(
+    dead_code,
+    reason = "shared by the store bench and the callgrind example, which use different parts"
+)]
+
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -21,7 +26,10 @@ pub fn push_body(job: usize) -> String {
          # TYPE batch_duration_seconds gauge\n",
     );
     for (i, step) in ["extract", "transform", "load"].iter().enumerate() {
-        text += &format!("batch_duration_seconds{{step=\"{step}\"}} {}.{i}25\n", job % 997);
+        text += &format!(
+            "batch_duration_seconds{{step=\"{step}\"}} {}.{i}25\n",
+            job % 997
+        );
     }
     text += "# TYPE batch_last_success_unixtime gauge\nbatch_last_success_unixtime 1.7e+09\n";
     text += "# HELP batch_records_total Records handled.\n# TYPE batch_records_total counter\n";
