@@ -65,6 +65,7 @@ fn main() {
             let requests: Vec<_> = (0..PUSHES)
                 .map(|i| workload::post(workload::target(i, groups), &body))
                 .collect();
+            wait_for_instrumentation();
             measure_pushes(&gateway, requests);
             println!(
                 "push: {PUSHES} pushes of {} samples into {groups} groups",
@@ -93,6 +94,20 @@ fn main() {
             eprintln!("usage: callgrind parse|render|push <groups>|scrape");
             std::process::exit(2);
         }
+    }
+}
+
+/// With `CALLGRIND_WAIT_FILE` set, waits until that file exists: the setup can run under
+/// `--instr-atstart=no` (several times faster) and the caller turns instrumentation on with
+/// `callgrind_control -i on` before creating the file. Sleeping in short steps lets valgrind
+/// take the command.
+fn wait_for_instrumentation() {
+    let Some(path) = std::env::var_os("CALLGRIND_WAIT_FILE") else {
+        return;
+    };
+    println!("ready");
+    while !std::path::Path::new(&path).exists() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
 
