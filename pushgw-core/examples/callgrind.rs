@@ -15,8 +15,9 @@
 //!   `formats` bench.
 //! - `push <N>`: `PUSHES` POSTs of ten samples through `Gateway::handle` into a gateway of `N`
 //!   groups (consistency check on).
-//! - `scrape`: `GET /metrics` of 200,000 series in 10,000 groups: right after a push
-//!   (`measure_scrape_fresh`), cached (`measure_scrape_cached`), and the same gzipped.
+//! - `scrape <case>`: one `GET /metrics` of 200,000 series in 10,000 groups: right after a push
+//!   (`fresh`), or with nothing changed since the previous scrape (`cached`); `fresh-gzip` and
+//!   `cached-gzip` with `Accept-Encoding: gzip`.
 
 use std::hint::black_box;
 
@@ -72,31 +73,42 @@ fn main() {
                 workload::PUSH_SAMPLES
             );
         }
-        ["scrape"] => {
+        ["scrape", case] => {
             const GROUPS: usize = 10_000;
+            let (cached, gzip) = match *case {
+                "fresh" => (false, false),
+                "cached" => (true, false),
+                "fresh-gzip" => (false, true),
+                "cached-gzip" => (true, true),
+                _ => usage(),
+            };
             let gateway = Gateway::new(GatewayOptions::default());
             workload::fill(&gateway, GROUPS, workload::scrape_body);
-            let body = workload::scrape_body(7);
-            for gzip in [false, true] {
-                gateway.handle(workload::post(3, &body), workload::at(1));
-                let fresh = measure_scrape_fresh(&gateway, workload::scrape(gzip));
-                let cached = measure_scrape_cached(&gateway, workload::scrape(gzip));
-                println!(
-                    "scrape (gzip {gzip}): {} bytes fresh, {} bytes cached, {} groups, {} series",
-                    fresh.body().len(),
-                    cached.body().len(),
-                    GROUPS,
-                    GROUPS * workload::SCRAPE_SAMPLES
-                );
+            gateway.handle(
+                workload::post(3, &workload::scrape_body(7)),
+                workload::at(1),
+            );
+            if cached {
+                gateway.handle(workload::scrape(gzip), workload::at(0));
             }
+            wait_for_instrumentation();
+            let response = measure_scrape(&gateway, workload::scrape(gzip));
+            println!(
+                "scrape ({case}): {} bytes, {GROUPS} groups, {} series",
+                response.body().len(),
+                GROUPS * workload::SCRAPE_SAMPLES
+            );
         }
-        _ => {
-            eprintln!("usage: callgrind parse|render|push <groups>|scrape");
-            std::process::exit(2);
-        }
+        _ => usage(),
     }
 }
 
+fn usage() -> ! {
+    eprintln!(
+        "usage: callgrind parse|render|push <groups>|scrape fresh|cached|fresh-gzip|cached-gzip"
+    );
+    std::process::exit(2);
+}
 /// With `CALLGRIND_WAIT_FILE` set, waits until that file exists: the setup can run under
 /// `--instr-atstart=no` (several times faster) and the caller turns instrumentation on with
 /// `callgrind_control -i on` before creating the file. Sleeping in short steps lets valgrind
@@ -130,11 +142,6 @@ fn measure_pushes(gateway: &Gateway, requests: Vec<Request<Bytes>>) {
 }
 
 #[inline(never)]
-fn measure_scrape_fresh(gateway: &Gateway, request: Request<Bytes>) -> Response<Bytes> {
-    gateway.handle(request, workload::at(0))
-}
-
-#[inline(never)]
-fn measure_scrape_cached(gateway: &Gateway, request: Request<Bytes>) -> Response<Bytes> {
+fn measure_scrape(gateway: &Gateway, request: Request<Bytes>) -> Response<Bytes> {
     gateway.handle(request, workload::at(0))
 }
