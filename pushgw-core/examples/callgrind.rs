@@ -20,6 +20,7 @@
 //!   `cached-gzip` with `Accept-Encoding: gzip`.
 
 use std::hint::black_box;
+use std::process::ExitCode;
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -34,7 +35,7 @@ mod workload;
 /// Pushes per `push` run: enough to average out, few enough for valgrind.
 const PUSHES: usize = 1_000;
 
-fn main() {
+fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
@@ -80,7 +81,7 @@ fn main() {
                 "cached" => (true, false),
                 "fresh-gzip" => (false, true),
                 "cached-gzip" => (true, true),
-                _ => usage(),
+                _ => return usage(),
             };
             let gateway = Gateway::new(GatewayOptions::default());
             workload::fill(&gateway, GROUPS, workload::scrape_body);
@@ -99,16 +100,18 @@ fn main() {
                 GROUPS * workload::SCRAPE_SAMPLES
             );
         }
-        _ => usage(),
+        _ => return usage(),
     }
+    ExitCode::SUCCESS
 }
 
-fn usage() -> ! {
+fn usage() -> ExitCode {
     eprintln!(
         "usage: callgrind parse|render|push <groups>|scrape fresh|cached|fresh-gzip|cached-gzip"
     );
-    std::process::exit(2);
+    ExitCode::from(2)
 }
+
 /// With `CALLGRIND_WAIT_FILE` set, waits until that file exists: the setup can run under
 /// `--instr-atstart=no` (several times faster) and the caller turns instrumentation on with
 /// `callgrind_control -i on` before creating the file. Sleeping in short steps lets valgrind
