@@ -70,7 +70,7 @@
 
 pub mod auth;
 pub mod build_info;
-pub mod duration;
+pub use pushgw_core::duration;
 pub mod flags;
 pub mod logging;
 pub mod persistence;
