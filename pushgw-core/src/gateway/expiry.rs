@@ -160,6 +160,118 @@ mod tests {
         assert_eq!(expiry.expired_total(true), Some(0));
     }
 
+    mod http {
+        use super::*;
+        use crate::gateway::{Gateway, GatewayOptions};
+        use bytes::Bytes;
+
+        fn send(gateway: &Gateway, method: &str, uri: &str, body: &str, now: u64) -> (u16, String) {
+            let request = ::http::Request::builder()
+                .method(method)
+                .uri(uri)
+                .body(Bytes::from(body.to_owned()))
+                .expect("a valid request");
+            let response = gateway.handle(request, at(now));
+            let status = response.status().as_u16();
+            (
+                status,
+                String::from_utf8_lossy(response.body()).into_owned(),
+            )
+        }
+
+        fn jobs(gateway: &Gateway, now: u64) -> String {
+            send(gateway, "GET", "/api/v1/metrics", "", now).1
+        }
+
+        #[test]
+        fn groups_go_lazily_at_their_deadline_and_are_counted() {
+            let gateway = Gateway::new(GatewayOptions {
+                group_ttl: Some(Duration::from_secs(60)),
+                ..GatewayOptions::default()
+            });
+            assert_eq!(send(&gateway, "PUT", "/metrics/job/a", "m 1\n", 0).0, 200);
+            assert_eq!(
+                send(&gateway, "PUT", "/metrics/job/b?ttl=0", "m 1\n", 0).0,
+                200
+            );
+            assert_eq!(
+                send(&gateway, "PUT", "/metrics/job/c?ttl=2m", "m 1\n", 0).0,
+                200
+            );
+            let listing = jobs(&gateway, 59);
+            assert!(
+                listing.contains(r#""expires_at":"1970-01-01T00:01:00Z","labels":{"job":"a"}"#),
+                "{listing}"
+            );
+            assert!(
+                !listing.contains(r#""expires_at":"1970-01-01T00:00:00Z""#),
+                "b never expires"
+            );
+            // A failed push does not restart the clock.
+            assert_eq!(
+                send(&gateway, "PUT", "/metrics/job/a", "m 1 5\n", 30).0,
+                400
+            );
+
+            let listing = jobs(&gateway, 60);
+            assert!(!listing.contains(r#""job":"a""#), "{listing}");
+            assert!(listing.contains(r#""job":"b""#) && listing.contains(r#""job":"c""#));
+            let scrape = send(&gateway, "GET", "/metrics", "", 60).1;
+            assert!(
+                scrape.contains("\npushgw_expired_groups_total 1\n"),
+                "{scrape}"
+            );
+            assert!(!jobs(&gateway, 120).contains(r#""job":"c""#));
+        }
+
+        #[test]
+        fn without_ttl_nothing_changes() {
+            let gateway = Gateway::new(GatewayOptions::default());
+            assert_eq!(send(&gateway, "PUT", "/metrics/job/a", "m 1\n", 0).0, 200);
+            assert!(!jobs(&gateway, u64::from(u32::MAX)).contains("expires_at"));
+            let scrape = send(&gateway, "GET", "/metrics", "", 1).1;
+            assert!(!scrape.contains("pushgw_expired_groups_total"), "{scrape}");
+            // A `ttl` parameter switches it on for that group only.
+            assert_eq!(
+                send(&gateway, "POST", "/metrics/job/b?ttl=1s", "", 0).0,
+                200
+            );
+            let scrape = send(&gateway, "GET", "/metrics", "", 1).1;
+            assert!(
+                scrape.contains("\npushgw_expired_groups_total 1\n"),
+                "{scrape}"
+            );
+            assert!(jobs(&gateway, 1).contains(r#""job":"a""#));
+        }
+
+        #[test]
+        fn an_invalid_ttl_is_a_400_naming_the_parameter() {
+            let gateway = Gateway::new(GatewayOptions::default());
+            let (status, body) = send(&gateway, "PUT", "/metrics/job/a?ttl=-5m", "m 1\n", 0);
+            assert_eq!(status, 400);
+            assert_eq!(
+                body,
+                "invalid ttl parameter \"-5m\": time: invalid duration \"-5m\" (must be between 0 and 292 years)\n"
+            );
+            assert!(
+                !jobs(&gateway, 0).contains(r#""job":"a""#),
+                "nothing was stored"
+            );
+        }
+
+        #[test]
+        fn deleted_groups_lose_their_deadline() {
+            let gateway = Gateway::new(GatewayOptions {
+                group_ttl: Some(Duration::from_secs(60)),
+                ..GatewayOptions::default()
+            });
+            send(&gateway, "PUT", "/metrics/job/a", "m 1\n", 0);
+            assert_eq!(send(&gateway, "DELETE", "/metrics/job/a", "", 1).0, 202);
+            send(&gateway, "PUT", "/metrics/job/a?ttl=0", "m 1\n", 2);
+            assert_eq!(gateway.expire(at(1000)), 0);
+        }
+    }
+
     #[test]
     fn ttl_parameter_parses_go_durations() {
         assert_eq!(ttl_parameter(None), Ok(None));
