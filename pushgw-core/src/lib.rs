@@ -23,12 +23,14 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod duration;
 pub mod float;
 pub mod gateway;
 pub mod grouping;
 pub mod model;
 pub mod openmetrics;
 pub mod proto;
+pub mod snapshot;
 pub mod store;
 pub mod text;
 

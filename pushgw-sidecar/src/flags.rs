@@ -156,6 +156,11 @@ pub struct Flags {
           value_parser = parse_bool, hide_default_value = true)]
     pub push_disable_consistency_check: bool,
 
+    #[arg(help = "Delete a group when its last successful push is older than this; a push's ttl URL parameter (?ttl=10m) overrides it per group. 0 means groups never expire. (pushgw extension)",
+          long = "push.group-ttl", value_name = "DURATION", default_value = "0s",
+          value_parser = parse_duration)]
+    pub push_group_ttl: Duration,
+
     #[arg(
         help = "Only log messages with the given severity or above. One of: [debug, info, warn, error]",
         long = "log.level",
@@ -262,8 +267,25 @@ impl Flags {
         .into_iter()
         .map(|(key, value)| (key.to_owned(), value))
         .collect();
+        // Our extension: listed only when in use, so that the map stays the reference's by default.
+        if let Some(ttl) = self.group_ttl() {
+            entries.push(("push.group-ttl".to_owned(), duration::format(ttl)));
+        }
         entries.sort();
         entries
+    }
+
+    /// `--push.group-ttl` (`None`: groups never expire).
+    ///
+    /// ```
+    /// use pushgw_sidecar::flags::{Flags, Outcome};
+    /// use std::time::Duration;
+    /// let Outcome::Run(flags) = Flags::parse_args(["pushgw-sidecar", "--push.group-ttl=1h"]) else { panic!() };
+    /// assert_eq!(flags.group_ttl(), Some(Duration::from_secs(3600)));
+    /// assert!(flags.status().contains(&("push.group-ttl".to_owned(), "1h0m0s".to_owned())));
+    /// ```
+    pub fn group_ttl(&self) -> Option<Duration> {
+        (!self.push_group_ttl.is_zero()).then_some(self.push_group_ttl)
     }
 
     /// `--web.max-body-bytes` as a cap (`None`: unlimited).

@@ -70,10 +70,23 @@
 //!   does too, and ours follows it there).
 //! * `/api/v1/status` also lists our extra flags (`web.max-body-bytes`, `web.read-header-timeout`,
 //!   `web.read-timeout`).
+//!
+//! Extensions (off by default, so a default start behaves as the reference):
+//!
+//! * The persistence file is versioned and checksummed (`pushgw_core::snapshot`): a torn or
+//!   corrupt file is detected at start-up and moved aside, never half-restored. It also keeps
+//!   each group's TTL deadline.
+//! * Group expiry: `--push.group-ttl=<duration>` deletes a group whose last successful push is
+//!   older than that; a push URL's `ttl` query parameter (`PUT /metrics/job/x?ttl=10m`) sets the
+//!   group's own TTL (`ttl=0`: never expires; an invalid value is a `400` naming the parameter).
+//!   The reference ignores query parameters, so clients that send `ttl` stay portable. While
+//!   expiry is in use, `/metrics` has `pushgw_expired_groups_total`, `/api/v1/metrics` an
+//!   `expires_at` key for each group with a deadline, and `/api/v1/status` the flag
+//!   `push.group-ttl` (only when set).
 
 pub mod auth;
 pub mod build_info;
-pub mod duration;
+pub use pushgw_core::duration;
 pub mod flags;
 pub mod logging;
 pub mod persistence;
@@ -97,26 +110,17 @@ use crate::persistence::{Loaded, PersistRequests, PersistenceFile, Snapshotter};
 use crate::server::{App, Limits};
 use crate::web_config::WebConfig;
 
-/// The gateway's persistence bytes.
-///
-/// The core's `Gateway::snapshot` / `Gateway::restore` are not there yet: until they are, the
-/// snapshot is empty and only an empty file restores (anything else, such as a Go gob file, is
-/// moved aside rather than overwritten). Wiring the real functions is one line in each method.
+/// The gateway's persistence bytes: the core's snapshot format (`pushgw_core::snapshot`). A file
+/// it refuses (a Go gob file, a torn or corrupt one) is moved aside by [`PersistenceFile::load`].
 struct GatewaySnapshots(Arc<Gateway>);
 
 impl Snapshotter for GatewaySnapshots {
     fn snapshot(&self) -> Vec<u8> {
-        let _ = &self.0;
-        Vec::new()
+        self.0.snapshot()
     }
 
     fn restore(&self, bytes: &[u8]) -> anyhow::Result<()> {
-        anyhow::ensure!(
-            bytes.is_empty(),
-            "unknown persistence format ({} bytes)",
-            bytes.len()
-        );
-        Ok(())
+        Ok(self.0.restore(bytes)?)
     }
 }
 
@@ -158,6 +162,10 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
     let requests = persistence
         .as_ref()
         .map(|_| Arc::new(PersistRequests::default()));
+
+    if let Some(ttl) = flags.group_ttl() {
+        tokio::spawn(expire_groups(gateway.clone(), ttl));
+    }
 
     let app = Arc::new(App::new(
         gateway,
@@ -220,6 +228,25 @@ fn gateway_options(flags: &Flags, build: &BuildInfo) -> GatewayOptions {
         build_information: build.status_entries(),
         start_time: SystemTime::now(),
         process_metrics: Some(process::collect),
+        group_ttl: flags.group_ttl(),
+    }
+}
+
+/// Expires groups while no request does it (requests expire lazily too): every tenth of the TTL,
+/// at least every second and at most every minute, so a group outlives its TTL by little.
+async fn expire_groups(gateway: Arc<Gateway>, ttl: std::time::Duration) {
+    let period = (ttl / 10).clamp(
+        std::time::Duration::from_secs(1),
+        std::time::Duration::from_secs(60),
+    );
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let expired = gateway.expire(SystemTime::now());
+        if expired > 0 {
+            info!(groups = expired, "expired groups deleted");
+        }
     }
 }
 

@@ -38,6 +38,36 @@ fn sigterm_drains_persists_and_exits_zero() {
 }
 
 #[test]
+fn pushed_metrics_survive_sigterm_and_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("pushgw.data");
+    let persistence = format!("--persistence.file={}", file.display());
+    let mut first = Sidecar::start(&[&persistence]);
+    let push = request(
+        "PUT",
+        "/metrics/job/backup/instance@base64/L3Zhci9saWI=?ttl=1h",
+        &["Content-Type: text/plain"],
+        b"# HELP last_success Time of the last backup.\n# TYPE last_success gauge\nlast_success 1.7e+09\n",
+    );
+    assert_eq!(send(first.address, &push).status, 200);
+    let api = request("GET", "/api/v1/metrics", &[], b"");
+    let before = send(first.address, &api).text();
+    assert!(before.contains("last_success"), "{before}");
+    assert!(before.contains("\"expires_at\":"), "{before}");
+    first.signal("TERM");
+    assert_eq!(first.wait_exit().code(), Some(0), "log:\n{}", first.log());
+
+    let second = Sidecar::start(&[&persistence]);
+    second.wait_for_log("persisted metrics loaded");
+    assert_eq!(send(second.address, &api).text(), before);
+    let scrape = send(second.address, &request("GET", "/metrics", &[], b"")).text();
+    assert!(
+        scrape.contains("last_success{instance=\"/var/lib\",job=\"backup\"} 1.7e+09\n"),
+        "{scrape}"
+    );
+}
+
+#[test]
 fn sigint_also_exits_zero() {
     let mut sidecar = Sidecar::start(&[]);
     sidecar.signal("INT");

@@ -7,6 +7,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::float;
+use crate::grouping::GroupingKey;
 use crate::model::{Count, LabelPair, Value};
 use crate::store::{Group, StoredFamily, StoredMetric};
 
@@ -134,14 +135,18 @@ fn write_labels<'a>(out: &mut Vec<u8>, labels: impl IntoIterator<Item = &'a Labe
 }
 
 /// The body of `GET /api/v1/metrics`: one object per group, groups in grouping-key order (§17 Q1).
-pub(crate) fn metrics<'a>(groups: impl Iterator<Item = &'a Group>) -> Vec<u8> {
+/// A group with a TTL deadline gets an `expires_at` key (our extension, spec §17).
+pub(crate) fn metrics<'a>(
+    groups: impl Iterator<Item = &'a Group>,
+    deadline: impl Fn(&GroupingKey) -> Option<SystemTime>,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(4096);
     out.extend_from_slice(b"{\"status\":\"success\",\"data\":[");
     for (i, group) in groups.enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_group(&mut out, group);
+        write_group(&mut out, group, deadline(group.key()));
     }
     out.extend_from_slice(b"]}");
     out
@@ -149,19 +154,28 @@ pub(crate) fn metrics<'a>(groups: impl Iterator<Item = &'a Group>) -> Vec<u8> {
 
 /// One group object: `labels`, `last_push_successful` and one key per family, all sorted
 /// together as Go sorts one map (so a family named `labels` collides as in the reference, Q13;
-/// we keep the group's own key).
-fn write_group(out: &mut Vec<u8>, group: &Group) {
+/// we keep the group's own key; likewise `expires_at` when the group has a deadline).
+fn write_group(out: &mut Vec<u8>, group: &Group, expires_at: Option<SystemTime>) {
     enum Entry<'a> {
         Labels,
         LastPush,
+        ExpiresAt(SystemTime),
         Family(&'a StoredFamily),
     }
     let mut entries: Vec<(&str, Entry<'_>)> = vec![
         ("labels", Entry::Labels),
         ("last_push_successful", Entry::LastPush),
     ];
+    if let Some(deadline) = expires_at {
+        entries.push(("expires_at", Entry::ExpiresAt(deadline)));
+    }
     for family in group.families() {
-        if !matches!(family.name(), "labels" | "last_push_successful") {
+        let taken = match family.name() {
+            "labels" | "last_push_successful" => true,
+            "expires_at" => expires_at.is_some(),
+            _ => false,
+        };
+        if !taken {
             entries.push((family.name(), Entry::Family(family)));
         }
     }
@@ -180,6 +194,7 @@ fn write_group(out: &mut Vec<u8>, group: &Group) {
             } else {
                 b"false"
             }),
+            Entry::ExpiresAt(deadline) => write_time(out, *deadline),
             Entry::Family(family) => write_family(out, family),
         }
     }

@@ -8,6 +8,7 @@
 //! clone) and renders outside the lock. It knows nothing of sockets, files or the clock.
 
 mod body;
+mod expiry;
 mod json;
 mod own;
 mod route;
@@ -15,7 +16,7 @@ mod ui;
 
 use std::io::Write;
 use std::sync::{Mutex, MutexGuard};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
@@ -23,7 +24,8 @@ use http::{Method, Request, Response, StatusCode};
 
 use crate::grouping::GroupingKey;
 use crate::model::MetricFamily;
-use crate::store::{PushMode, Store, StoreOptions};
+use crate::snapshot::{self, SnapshotError};
+use crate::store::{Group, PushMode, Store, StoreOptions};
 use crate::{proto, text};
 use route::{Outcome, Reply, Route, Router};
 
@@ -66,6 +68,12 @@ pub struct GatewayOptions {
     /// Where the gateway's own `process_*` metrics come from, if anywhere: the sidecar reads
     /// them from the operating system; an embedding service may have its own.
     pub process_metrics: Option<ProcessMetrics>,
+    /// Opt-in group expiry (our extension, spec §17; `--push.group-ttl`): a group whose last
+    /// successful push is this old disappears. A push's `ttl` query parameter overrides it for
+    /// the group (`?ttl=0`: never). While a TTL is configured or any push has asked for one, the
+    /// gateway exposes `pushgw_expired_groups_total`; otherwise its own metrics stay the
+    /// reference's.
+    pub group_ttl: Option<Duration>,
 }
 
 impl Default for GatewayOptions {
@@ -83,6 +91,7 @@ impl Default for GatewayOptions {
             build_information: Vec::new(),
             start_time: SystemTime::UNIX_EPOCH,
             process_metrics: None,
+            group_ttl: None,
         }
     }
 }
@@ -162,6 +171,7 @@ pub struct Gateway {
 struct State {
     store: Store,
     requests: own::RequestCounter,
+    expiry: expiry::Expiry,
 }
 
 impl Gateway {
@@ -179,6 +189,7 @@ impl Gateway {
             state: Mutex::new(State {
                 store,
                 requests: own::RequestCounter::default(),
+                expiry: expiry::Expiry::default(),
             }),
         }
     }
@@ -209,8 +220,10 @@ impl Gateway {
         self.lock().store.generation()
     }
 
-    /// Answers one request; `now` is the time it was received (`push_time_seconds`).
+    /// Answers one request; `now` is the time it was received (`push_time_seconds`). Groups
+    /// whose TTL deadline is `now` or earlier are expired first.
     pub fn handle(&self, request: Request<Bytes>, now: SystemTime) -> Response<Bytes> {
+        self.expire(now);
         let (parts, body) = request.into_parts();
         let Some(decoded) = route::percent_decode(parts.uri.path()) else {
             // Go's server rejects the request line itself.
@@ -241,11 +254,16 @@ impl Gateway {
             Route::ApiOptions => ("api/v1/options", cors(empty(StatusCode::OK))),
             Route::ApiStatus => ("api/v1/status", cors(json_ok(self.status_json()))),
             Route::ApiMetrics => {
-                let body = json::metrics(self.lock().store.groups());
+                let state = self.lock();
+                let body = json::metrics(state.store.groups(), |key| state.expiry.deadline(key));
+                drop(state);
                 ("api/v1/metrics", cors(json_ok(body)))
             }
             Route::ApiWipe => {
-                self.lock().store.wipe();
+                let mut state = self.lock();
+                state.store.wipe();
+                state.expiry.clear();
+                drop(state);
                 ("wipe", empty(StatusCode::ACCEPTED))
             }
         };
@@ -253,6 +271,93 @@ impl Gateway {
             .requests
             .count(response.status(), handler, &parts.method);
         response
+    }
+
+    /// Deletes the groups whose TTL deadline is `now` or earlier, and returns how many. Requests
+    /// do this themselves; a server calls it periodically so that expired groups also go while
+    /// nobody asks. Cost: one look at the earliest deadline, plus a delete per expired group.
+    ///
+    /// ```
+    /// use pushgw_core::gateway::{Gateway, GatewayOptions};
+    /// use std::time::{Duration, SystemTime};
+    ///
+    /// let gateway = Gateway::new(GatewayOptions {
+    ///     group_ttl: Some(Duration::from_secs(600)),
+    ///     ..GatewayOptions::default()
+    /// });
+    /// let pushed_at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    /// let push = http::Request::put("/metrics/job/j").body(bytes::Bytes::from("m 1\n")).unwrap();
+    /// assert_eq!(gateway.handle(push, pushed_at).status(), 200);
+    /// assert_eq!(gateway.expire(pushed_at + Duration::from_secs(599)), 0);
+    /// assert_eq!(gateway.expire(pushed_at + Duration::from_secs(600)), 1);
+    /// ```
+    pub fn expire(&self, now: SystemTime) -> usize {
+        let mut state = self.lock();
+        let state = &mut *state;
+        let due = state.expiry.take_due(now);
+        for key in &due {
+            state.store.delete(key);
+        }
+        due.len()
+    }
+
+    /// The whole store, with the groups' TTL deadlines, as snapshot bytes for the persistence
+    /// file ([`snapshot`] describes the format). The store lock is held only while the groups
+    /// are copied; encoding happens outside it.
+    ///
+    /// ```
+    /// use pushgw_core::gateway::{Gateway, GatewayOptions};
+    /// use std::time::SystemTime;
+    ///
+    /// let gateway = Gateway::new(GatewayOptions::default());
+    /// let push = http::Request::put("/metrics/job/j").body(bytes::Bytes::from("m 1\n")).unwrap();
+    /// gateway.handle(push, SystemTime::UNIX_EPOCH);
+    ///
+    /// let restarted = Gateway::new(GatewayOptions::default());
+    /// restarted.restore(&gateway.snapshot()).unwrap();
+    /// let api = |g: &Gateway| {
+    ///     let request = http::Request::get("/api/v1/metrics").body(bytes::Bytes::new()).unwrap();
+    ///     g.handle(request, SystemTime::UNIX_EPOCH).into_body()
+    /// };
+    /// assert_eq!(api(&restarted), api(&gateway));
+    /// ```
+    pub fn snapshot(&self) -> Vec<u8> {
+        let groups: Vec<(Group, Option<SystemTime>)> = {
+            let state = self.lock();
+            state
+                .store
+                .groups()
+                .map(|group| (group.clone(), state.expiry.deadline(group.key())))
+                .collect()
+        };
+        snapshot::encode(groups.iter().map(|(group, deadline)| (group, *deadline)))
+    }
+
+    /// Replaces the store's content (and the TTL deadlines) with a snapshot's. All or nothing:
+    /// bytes that do not decode leave the store as it was. The families are restored verbatim,
+    /// as the reference restores its file; groups whose deadline has passed go at the next
+    /// request or [`expire`](Self::expire).
+    ///
+    /// ```
+    /// use pushgw_core::gateway::{Gateway, GatewayOptions};
+    /// use pushgw_core::snapshot::SnapshotError;
+    ///
+    /// let gateway = Gateway::new(GatewayOptions::default());
+    /// let err = gateway.restore(b"\x0e\xff\x81\x03\x01\x01gob").unwrap_err();
+    /// assert!(matches!(err, SnapshotError::BadMagic { .. }));
+    /// assert_eq!(gateway.snapshot().len(), 25); // still empty
+    /// ```
+    pub fn restore(&self, bytes: &[u8]) -> Result<(), SnapshotError> {
+        let groups = snapshot::decode(bytes)?;
+        let mut state = self.lock();
+        let state = &mut *state;
+        state.store.wipe();
+        state.expiry.clear();
+        for group in groups {
+            state.expiry.set(&group.key, group.expires_at);
+            state.store.restore(group.key, group.families);
+        }
+        Ok(())
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -266,7 +371,9 @@ impl Gateway {
     fn delete(&self, path: &[u8]) -> Response<Bytes> {
         match GroupingKey::from_path_bytes(path) {
             Ok(key) => {
-                self.lock().store.delete(&key);
+                let mut state = self.lock();
+                state.store.delete(&key);
+                state.expiry.set(&key, None);
                 empty(StatusCode::ACCEPTED)
             }
             Err(err) => http_error(StatusCode::BAD_REQUEST, &err.to_string()),
@@ -284,6 +391,12 @@ impl Gateway {
         let key = match GroupingKey::from_path_bytes(path) {
             Ok(key) => key,
             Err(err) => return http_error(StatusCode::BAD_REQUEST, &err.to_string()),
+        };
+        // Our extension (spec §17): `?ttl=<Go duration>` sets this group's TTL; the reference
+        // ignores query parameters, so clients that send it stay portable.
+        let ttl = match expiry::ttl_parameter(parts.uri.query()) {
+            Ok(ttl) => ttl.or(self.options.group_ttl),
+            Err(message) => return http_error(StatusCode::BAD_REQUEST, &message),
         };
         let body = match body::decode(
             parts.headers.get(header::CONTENT_ENCODING),
@@ -312,7 +425,16 @@ impl Gateway {
         } else {
             PushMode::Merge
         };
-        let result = self.lock().store.push(key, families, mode, now);
+        let result = {
+            let mut state = self.lock();
+            let state = &mut *state;
+            let created = state.store.group(&key).is_none();
+            let result = state.store.push(key.clone(), families, mode, now);
+            state
+                .expiry
+                .after_push(&key, ttl, result.is_ok(), created, now);
+            result
+        };
         match (result, self.options.consistency_check) {
             // Without the check the reference answers before applying the push, so even a
             // dropped push (timestamps) gets a 202 (spec §3.6).
@@ -339,11 +461,13 @@ impl Gateway {
     /// `GET <P><telemetry path>`: the store's families and the gateway's own, merged and
     /// sorted, as text (or protobuf, or opt-in OpenMetrics), gzipped when accepted.
     fn scrape(&self, headers: &http::HeaderMap) -> Response<Bytes> {
-        let own = own::families(
-            &self.options,
-            &self.lock().requests,
-            self.options.process_metrics.map(|collect| collect()),
-        );
+        let process = self.options.process_metrics.map(|collect| collect());
+        let own = {
+            let state = self.lock();
+            let configured = self.options.group_ttl.is_some_and(|ttl| !ttl.is_zero());
+            let expired = state.expiry.expired_total(configured);
+            own::families(&self.options, &state.requests, expired, process)
+        };
         let format = negotiate(headers.get(header::ACCEPT), self.options.enable_openmetrics);
         let (content_type, body) = match format {
             Format::Text => {

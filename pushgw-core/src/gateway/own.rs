@@ -25,6 +25,10 @@ const BUILD_INFO: &str = "pushgateway_build_info";
 const BUILD_INFO_HELP: &str = "A metric with a constant '1' value labeled by version, revision, branch, goversion from which pushgateway was built, and the goos and goarch for the build.";
 const REQUESTS: &str = "pushgateway_http_requests_total";
 const REQUESTS_HELP: &str = "Total HTTP requests processed by the Pushgateway, excluding scrapes.";
+/// Our extension (spec §17): groups removed because their TTL ran out. Exposed only while expiry
+/// is in use, so that a gateway without it exposes exactly the reference's families.
+const EXPIRED: &str = "pushgw_expired_groups_total";
+const EXPIRED_HELP: &str = "Total groups deleted by the Pushgateway because their TTL expired.";
 
 /// `process_*` families as client_golang's process collector declares them.
 const PROCESS: [(&str, MetricType, &str); 7] = [
@@ -82,6 +86,14 @@ pub(super) fn declared_families() -> Vec<OwnFamily> {
             help: REQUESTS_HELP.to_owned(),
             help_policy: HelpPolicy::Require,
         },
+        // Declared even while not exposed, so that what is pushed under this name never
+        // conflicts with it once expiry is switched on.
+        OwnFamily {
+            name: EXPIRED.to_owned(),
+            metric_type: MetricType::Counter,
+            help: EXPIRED_HELP.to_owned(),
+            help_policy: HelpPolicy::Override,
+        },
     ];
     families.extend(PROCESS.iter().map(|&(name, metric_type, help)| OwnFamily {
         name: name.to_owned(),
@@ -129,6 +141,7 @@ fn method_label(method: &Method) -> &'static str {
 pub(super) fn families(
     options: &GatewayOptions,
     requests: &RequestCounter,
+    expired_groups: Option<u64>,
     process: Option<Vec<MetricFamily>>,
 ) -> Vec<MetricFamily> {
     let info = |key: &str| {
@@ -185,6 +198,22 @@ pub(super) fn families(
                     timestamp_ms: None,
                 })
                 .collect(),
+        });
+    }
+    if let Some(expired) = expired_groups {
+        families.push(MetricFamily {
+            name: EXPIRED.to_owned(),
+            help: Some(EXPIRED_HELP.to_owned()),
+            metric_type: MetricType::Counter,
+            unit: None,
+            metrics: vec![Metric {
+                labels: Vec::new(),
+                value: Value::Counter(Counter {
+                    value: expired as f64,
+                    ..Counter::default()
+                }),
+                timestamp_ms: None,
+            }],
         });
     }
     // Only the declared process families, so that pushes were checked against them.

@@ -1,13 +1,19 @@
 //! Go's duration syntax (`time.ParseDuration` and `Duration.String`), as the reference's flags use it.
 //!
 //! `--persistence.interval=1h30m` must parse as in kingpin, and `/api/v1/status` must report the
-//! value as Go prints it (`"1h30m0s"`). Negative durations parse in Go but mean nothing for any of
+//! value as Go prints it (`"1h30m0s"`). The push URL's `ttl` parameter (our extension) takes the
+//! same syntax, which is why this lives in the core and not in the sidecar. Negative durations parse in Go but mean nothing for any of
 //! our flags, so they are rejected here.
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
 /// Why a string is not a Go duration. Displays like Go's error (`time: invalid duration "abc"`).
+///
+/// ```
+/// use pushgw_core::duration::{parse, DurationError};
+/// assert_eq!(parse("5"), Err(DurationError::MissingUnit("5".into())));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DurationError {
     /// Not of the form `[0-9]*(\.[0-9]*)?unit` repeated, or an unknown unit.
@@ -44,7 +50,7 @@ const NANOS_PER_UNIT: [(&str, u128); 8] = [
 ///
 /// ```
 /// use std::time::Duration;
-/// use pushgw_sidecar::duration::parse;
+/// use pushgw_core::duration::parse;
 /// assert_eq!(parse("1h30m"), Ok(Duration::from_secs(5400)));
 /// assert_eq!(parse("0"), Ok(Duration::ZERO));
 /// assert!(parse("abc").is_err());
@@ -133,7 +139,7 @@ pub fn parse(input: &str) -> Result<Duration, DurationError> {
 ///
 /// ```
 /// use std::time::Duration;
-/// use pushgw_sidecar::duration::format;
+/// use pushgw_core::duration::format;
 /// assert_eq!(format(Duration::from_secs(300)), "5m0s");
 /// assert_eq!(format(Duration::from_millis(100)), "100ms");
 /// assert_eq!(format(Duration::ZERO), "0s");
