@@ -281,44 +281,7 @@ fn httprouter<'p>(
 
 /// Matches `path` against an entry's pattern exactly (case-sensitively).
 fn matches<'p>(entry: &Entry, path: &'p [u8]) -> Option<Route<'p>> {
-    let pattern = entry.pattern.as_bytes();
-    let (mut i, mut j) = (0, 0);
-    let mut catch_all: &'p [u8] = b"";
-    while i < pattern.len() {
-        match pattern[i] {
-            b':' => {
-                let end = path[j..]
-                    .iter()
-                    .position(|&b| b == b'/')
-                    .map_or(path.len(), |n| j + n);
-                if end == j {
-                    return None;
-                }
-                j = end;
-                i += pattern[i..]
-                    .iter()
-                    .position(|&b| b == b'/')
-                    .unwrap_or(pattern.len() - i);
-            }
-            b'*' => {
-                // The pattern's `/` before `*` was consumed already; the catch-all keeps it.
-                catch_all = &path[j - 1..];
-                j = path.len();
-                i = pattern.len();
-            }
-            c => {
-                if path.get(j) != Some(&c) {
-                    return None;
-                }
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    if j != path.len() {
-        return None;
-    }
-    let after = |prefix_len: usize| &path[prefix_len..];
+    let catch_all_at = walk(&entry.pattern, path, Case::Exact, None)?;
     Some(match entry.target {
         Target::Healthy => Route::Healthy,
         Target::Ready => Route::Ready,
@@ -326,9 +289,13 @@ fn matches<'p>(entry: &Entry, path: &'p [u8]) -> Option<Route<'p>> {
         Target::Push => {
             // Everything after `<P>/metrics/`; `rfind` because the prefix could contain it too.
             let start = entry.pattern.rfind("/metrics/job").map_or(0, |at| at + 9);
-            Route::Push(after(start))
+            Route::Push(&path[start..])
         }
-        Target::Static => Route::Static(catch_all.get(1..).unwrap_or_default()),
+        // The catch-all starts at the pattern's `/` before `*`; the file path is what follows.
+        Target::Static => Route::Static(
+            path.get(catch_all_at.unwrap_or(path.len()) + 1..)
+                .unwrap_or_default(),
+        ),
         Target::Ui => Route::Ui,
         Target::Quit => Route::Quit,
         Target::QuitWrongMethod => Route::QuitWrongMethod,
@@ -342,9 +309,35 @@ fn matches<'p>(entry: &Entry, path: &'p [u8]) -> Option<Route<'p>> {
 /// httprouter's `findCaseInsensitivePath` for one pattern: the path with the pattern's static
 /// parts in their registered case and parameters as given, if they match case-insensitively.
 fn fix_case(pattern: &str, path: &[u8]) -> Option<Vec<u8>> {
-    let pattern = pattern.as_bytes();
     let mut fixed = Vec::with_capacity(path.len());
+    walk(pattern, path, Case::Insensitive, Some(&mut fixed))?;
+    Some(fixed)
+}
+
+/// How [`walk`] compares the pattern's static parts with the path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Case {
+    Exact,
+    Insensitive,
+}
+
+/// Walks an httprouter pattern (`:name` is one non-empty segment, `*name` the rest) along
+/// `path`. On a match, returns where the catch-all's leading `/` is in `path`, if the pattern
+/// has one, and writes into `fixed` the path with the pattern's static parts as registered.
+fn walk(
+    pattern: &str,
+    path: &[u8],
+    case: Case,
+    mut fixed: Option<&mut Vec<u8>>,
+) -> Option<Option<usize>> {
+    let pattern = pattern.as_bytes();
     let (mut i, mut j) = (0, 0);
+    let mut catch_all_at = None;
+    let mut keep = |bytes: &[u8]| {
+        if let Some(fixed) = fixed.as_deref_mut() {
+            fixed.extend_from_slice(bytes);
+        }
+    };
     while i < pattern.len() {
         match pattern[i] {
             b':' => {
@@ -355,7 +348,7 @@ fn fix_case(pattern: &str, path: &[u8]) -> Option<Vec<u8>> {
                 if end == j {
                     return None;
                 }
-                fixed.extend_from_slice(&path[j..end]);
+                keep(&path[j..end]);
                 j = end;
                 i += pattern[i..]
                     .iter()
@@ -363,21 +356,27 @@ fn fix_case(pattern: &str, path: &[u8]) -> Option<Vec<u8>> {
                     .unwrap_or(pattern.len() - i);
             }
             b'*' => {
-                fixed.extend_from_slice(&path[j..]);
+                // The pattern's `/` before `*` was consumed already; the catch-all keeps it.
+                catch_all_at = Some(j - 1);
+                keep(&path[j..]);
                 j = path.len();
                 i = pattern.len();
             }
             c => {
-                if !path.get(j).is_some_and(|b| b.eq_ignore_ascii_case(&c)) {
+                let same = path.get(j).is_some_and(|&b| match case {
+                    Case::Exact => b == c,
+                    Case::Insensitive => b.eq_ignore_ascii_case(&c),
+                });
+                if !same {
                     return None;
                 }
-                fixed.push(c);
+                keep(&[c]);
                 i += 1;
                 j += 1;
             }
         }
     }
-    (j == path.len()).then_some(fixed)
+    (j == path.len()).then_some(catch_all_at)
 }
 
 fn toggle_trailing_slash(path: &[u8]) -> Vec<u8> {
