@@ -38,6 +38,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::model::LabelPair;
+// Go's `%q`, which the reference uses for names and values in its messages.
+use crate::text::GoQuote as GoQuoted;
 
 /// The label every grouping key has.
 const JOB: &str = "job";
@@ -599,55 +601,6 @@ fn push_path_pair(path: &mut String, name: &str, value: &str) {
         path.push('/');
         path.extend(utf8_percent_encode(value, SEGMENT));
     }
-}
-
-/// Displays bytes quoted and escaped as Go's `%q` (`strconv.Quote`) does, which is how the
-/// reference shows names and values in its error messages: printable characters as they are,
-/// `\n`-style escapes, `\xff` for bytes that are not UTF-8, `\u200b` for other characters.
-struct GoQuoted<'a>(&'a [u8]);
-
-impl fmt::Display for GoQuoted<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_char('"')?;
-        for chunk in self.0.utf8_chunks() {
-            for c in chunk.valid().chars() {
-                write_go_escaped(f, c)?;
-            }
-            for byte in chunk.invalid() {
-                write!(f, "\\x{byte:02x}")?;
-            }
-        }
-        f.write_char('"')
-    }
-}
-
-fn write_go_escaped(f: &mut fmt::Formatter<'_>, c: char) -> fmt::Result {
-    match c {
-        '"' | '\\' => write!(f, "\\{c}"),
-        '\u{7}' => f.write_str("\\a"),
-        '\u{8}' => f.write_str("\\b"),
-        '\u{c}' => f.write_str("\\f"),
-        '\n' => f.write_str("\\n"),
-        '\r' => f.write_str("\\r"),
-        '\t' => f.write_str("\\t"),
-        '\u{b}' => f.write_str("\\v"),
-        ' '..='~' => f.write_char(c),
-        _ if c < ' ' || c == '\u{7f}' => write!(f, "\\x{:02x}", u32::from(c)),
-        _ if is_printable(c) => f.write_char(c),
-        _ if u32::from(c) < 0x10000 => write!(f, "\\u{:04x}", u32::from(c)),
-        _ => write!(f, "\\U{:08x}", u32::from(c)),
-    }
-}
-
-/// Whether Go's `strconv.IsPrint` holds for a non-ASCII character: letters, marks, numbers,
-/// punctuation and symbols, but no spaces, controls, format, private-use or unassigned characters.
-///
-/// Rust's `escape_debug` makes the same distinction (up to the Unicode version), except that it
-/// also escapes combining marks at the start of a string; so ask it about `c` after a letter.
-fn is_printable(c: char) -> bool {
-    let mut buf = [b'a'; 5];
-    let len = 1 + c.encode_utf8(&mut buf[1..]).len();
-    std::str::from_utf8(&buf[..len]).is_ok_and(|text| text.escape_debug().count() == 2)
 }
 
 #[cfg(test)]

@@ -47,8 +47,6 @@
 mod schema;
 mod wire;
 
-use std::fmt::Write as _;
-
 use prost::Message as _;
 
 use crate::model::{
@@ -507,23 +505,8 @@ fn labels_from_proto(
 fn utf8(field: &'static str, bytes: Vec<u8>) -> Result<String, DecodeError> {
     String::from_utf8(bytes).map_err(|err| DecodeError::InvalidUtf8 {
         field,
-        value: quote_bytes(err.as_bytes()),
+        value: crate::text::GoQuote(err.as_bytes()).to_string(),
     })
-}
-
-/// Quotes bytes like Go's `%q`: printable text as is, invalid UTF-8 as `\xNN`.
-fn quote_bytes(bytes: &[u8]) -> String {
-    let mut quoted = String::from("\"");
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            quoted.extend(c.escape_debug());
-        }
-        for byte in chunk.invalid() {
-            write!(quoted, "\\x{byte:02x}").expect("writing into a String cannot fail");
-        }
-    }
-    quoted.push('"');
-    quoted
 }
 
 // ---------------------------------------------------------------------------------------------

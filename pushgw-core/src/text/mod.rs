@@ -13,6 +13,7 @@ pub mod line;
 mod parse;
 pub(crate) mod render;
 
+pub(crate) use error::GoQuote;
 pub use error::{ParseError, ParseErrorKind};
 pub use parse::parse;
 pub use render::{render, render_family};
