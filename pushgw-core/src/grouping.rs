@@ -38,6 +38,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::model::LabelPair;
+// Grouping labels follow the legacy label-name rules, `__` reserved, as body labels do.
+use crate::store::is_valid_label_name;
 // Go's `%q`, which the reference uses for names and values in its messages.
 use crate::text::GoQuote as GoQuoted;
 
@@ -179,10 +181,7 @@ impl GroupingKey {
         labels: impl IntoIterator<Item = LabelPair>,
     ) -> Result<Self, GroupingKeyError> {
         let mut labels: Vec<LabelPair> = labels.into_iter().collect();
-        if let Some(pair) = labels
-            .iter()
-            .find(|pair| !is_grouping_label_name(&pair.name))
-        {
+        if let Some(pair) = labels.iter().find(|pair| !is_valid_label_name(&pair.name)) {
             return Err(GroupingKeyError::ImproperLabelName {
                 name: pair.name.clone().into_bytes(),
             });
@@ -488,7 +487,7 @@ fn parse_label_string(labels: &[u8]) -> Result<Vec<PathPair<'_>>, GroupingKeyErr
         };
         let Some(name) = std::str::from_utf8(name)
             .ok()
-            .filter(|name| is_grouping_label_name(name))
+            .filter(|name| is_valid_label_name(name))
         else {
             return Err(GroupingKeyError::ImproperLabelName {
                 name: name.to_vec(),
@@ -508,17 +507,6 @@ fn parse_label_string(labels: &[u8]) -> Result<Vec<PathPair<'_>>, GroupingKeyErr
         pairs.push((name, value));
     }
     Ok(pairs)
-}
-
-/// Whether `name` may be a grouping label: a legacy label name (`[a-zA-Z_][a-zA-Z0-9_]*`) that
-/// does not start with the reserved `__`.
-fn is_grouping_label_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    bytes
-        .next()
-        .is_some_and(|first| first.is_ascii_alphabetic() || first == b'_')
-        && bytes.all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
-        && !name.starts_with("__")
 }
 
 /// Sorts by name, stably, and keeps only the last of several items with the same name, so that a
