@@ -1,5 +1,6 @@
 //! The reference: the Go Pushgateway 1.5.1 from Debian, started on a free port.
 
+use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -29,34 +30,8 @@ impl GoPushgateway {
     #[track_caller]
     pub fn start(args: &[&str]) -> GoPushgateway {
         let program = find_program("prometheus-pushgateway", "prometheus-pushgateway");
-        assert!(
-            !args
-                .iter()
-                .any(|arg| arg.starts_with("--web.listen-address")),
-            "the harness chooses --web.listen-address itself"
-        );
-        let persistence_off = !args.iter().any(|arg| arg.starts_with("--persistence.file"));
-        let ready_path = format!("{}/-/ready", route_prefix(args));
-        let spec = ServerSpec::new("the Go Pushgateway", |port, _dir| {
-            let mut command = Command::new(&program);
-            command.arg(format!("--web.listen-address=127.0.0.1:{port}"));
-            if persistence_off {
-                command.arg("--persistence.file=");
-            }
-            command.args(args);
-            command
-        })
-        .ready_when(|process, port| {
-            // The gateway logs this only once it has bound the port (exporter-toolkit's `Serve`),
-            // so a `/-/ready` answered by another process on the same port cannot fool us.
-            let listening = format!("msg=\"Listening on\" address=127.0.0.1:{port}");
-            if !process.stderr().contains(&listening) {
-                return Err(Error::new(format!("no `{listening}` in its log yet")));
-            }
-            ready_at(port, &ready_path)
-        });
         GoPushgateway {
-            server: start_server(spec),
+            server: start_gateway("the Go Pushgateway", &program, args),
         }
     }
 
@@ -99,6 +74,41 @@ impl GoPushgateway {
 /// The route prefix the gateway will serve under (spec §9.2): `--web.route-prefix`, else the
 /// path of `--web.external-url`, without a trailing slash. Only the `--flag=value` spelling is
 /// recognised.
+/// Starts a Pushgateway-compatible binary (`program`, called `name` in messages) on a free
+/// loopback port with `args`, persistence off unless `args` set a file, and waits until it has
+/// logged that it listens on that port and `/-/ready` (under the route prefix `args` imply)
+/// answers. The Go Pushgateway and `pushgw-sidecar` start the same way.
+#[track_caller]
+pub(crate) fn start_gateway(name: &str, program: &Path, args: &[&str]) -> Server {
+    assert!(
+        !args
+            .iter()
+            .any(|arg| arg.starts_with("--web.listen-address")),
+        "the harness chooses --web.listen-address itself"
+    );
+    let persistence_off = !args.iter().any(|arg| arg.starts_with("--persistence.file"));
+    let ready_path = format!("{}/-/ready", route_prefix(args));
+    let spec = ServerSpec::new(name, |port, _dir| {
+        let mut command = Command::new(program);
+        command.arg(format!("--web.listen-address=127.0.0.1:{port}"));
+        if persistence_off {
+            command.arg("--persistence.file=");
+        }
+        command.args(args);
+        command
+    })
+    .ready_when(|process, port| {
+        // Both log this only once the port is bound (exporter-toolkit's `Serve` in Go), so a
+        // `/-/ready` answered by another process on the same port cannot fool us.
+        let listening = format!("msg=\"Listening on\" address=127.0.0.1:{port}");
+        if !process.stderr().contains(&listening) {
+            return Err(Error::new(format!("no `{listening}` in its log yet")));
+        }
+        ready_at(port, &ready_path)
+    });
+    start_server(spec)
+}
+
 pub(crate) fn route_prefix(args: &[&str]) -> String {
     let flag = |name: &str| {
         args.iter()

@@ -2,11 +2,9 @@
 //! scenario against either.
 
 use std::fmt;
-use std::process::Command;
 
-use crate::go_pushgateway::route_prefix;
-use crate::server::ready_at;
-use crate::{Error, GoPushgateway, Process, Server, ServerSpec, start_server, workspace_binary};
+use crate::go_pushgateway::start_gateway;
+use crate::{GoPushgateway, Process, Server, workspace_binary};
 
 /// A running `pushgw-sidecar` from the workspace's target directory, listening on 127.0.0.1 with
 /// persistence off unless the arguments say otherwise. Stopped when dropped.
@@ -26,34 +24,8 @@ impl PushgwSidecar {
     #[track_caller]
     pub fn start(args: &[&str]) -> PushgwSidecar {
         let program = workspace_binary("pushgw-sidecar", "pushgw-sidecar");
-        assert!(
-            !args
-                .iter()
-                .any(|arg| arg.starts_with("--web.listen-address")),
-            "the harness chooses --web.listen-address itself"
-        );
-        let persistence_off = !args.iter().any(|arg| arg.starts_with("--persistence.file"));
-        let ready_path = format!("{}/-/ready", route_prefix(args));
-        let spec = ServerSpec::new("pushgw-sidecar", |port, _dir| {
-            let mut command = Command::new(&program);
-            command.arg(format!("--web.listen-address=127.0.0.1:{port}"));
-            if persistence_off {
-                command.arg("--persistence.file=");
-            }
-            command.args(args);
-            command
-        })
-        .ready_when(|process, port| {
-            // Logged once the port is bound, as the reference does: a `/-/ready` answered by
-            // another process on the same port cannot fool us.
-            let listening = format!("msg=\"Listening on\" address=127.0.0.1:{port}");
-            if !process.stderr().contains(&listening) {
-                return Err(Error::new(format!("no `{listening}` in its log yet")));
-            }
-            ready_at(port, &ready_path)
-        });
         PushgwSidecar {
-            server: start_server(spec),
+            server: start_gateway("pushgw-sidecar", &program, args),
         }
     }
 
