@@ -27,6 +27,7 @@ pub mod duration;
 pub mod float;
 pub mod gateway;
 pub mod grouping;
+mod gzip;
 pub mod model;
 pub mod openmetrics;
 pub mod proto;

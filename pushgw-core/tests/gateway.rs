@@ -601,6 +601,73 @@ fn gzip_bodies_and_scrapes() {
     assert!(unzipped.contains("zipped{instance=\"\",job=\"z\"} 1\n"));
 }
 
+/// The gzip body is assembled from chunks compressed once and reused until a write changes
+/// them; after every kind of change it must still be exactly the plain scrape, compressed.
+#[test]
+fn gzip_scrapes_equal_plain_scrapes_as_the_store_changes() {
+    let gateway = Gateway::new(GatewayOptions::default());
+    let scrape = |gzip: bool| {
+        let headers: &[(&str, &str)] = if gzip {
+            &[("Accept-Encoding", "gzip")]
+        } else {
+            &[]
+        };
+        send(&gateway, "GET", "/metrics", headers, b"").into_body()
+    };
+    let check = |step: &str| {
+        let plain = scrape(false);
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(&scrape(true)[..])
+            .read_to_end(&mut unzipped)
+            .expect("a gzip scrape");
+        assert!(
+            unzipped == plain[..],
+            "after {step}: gzip and plain scrapes differ"
+        );
+    };
+    check("nothing");
+    // Enough groups for every family to span several cached chunks.
+    for group in 0..1_500 {
+        let body = format!("# HELP m A metric.\nm{{n=\"{group}\"}} {group}\nother 1\n");
+        let path = format!("/metrics/job/j/g/{group}");
+        assert_eq!(
+            send(&gateway, "PUT", &path, &[], body.as_bytes()).status(),
+            200
+        );
+    }
+    check("1,500 pushes");
+    let path = "/metrics/job/j/g/700";
+    assert_eq!(
+        send(&gateway, "POST", path, &[], b"m{n=\"700\"} -1\n").status(),
+        200
+    );
+    check("a push into the middle");
+    assert_eq!(
+        send(&gateway, "DELETE", "/metrics/job/j/g/0", &[], b"").status(),
+        202
+    );
+    check("a delete of the first group");
+    assert_eq!(
+        send(&gateway, "PUT", "/metrics/job/new", &[], b"aaa 1\n").status(),
+        200
+    );
+    check("a new family");
+    // A pushed family named like one of the gateway's own is merged with it at every scrape.
+    let requests = "# HELP pushgateway_http_requests_total Total HTTP requests processed by the Pushgateway, excluding scrapes.\n# TYPE pushgateway_http_requests_total counter\npushgateway_http_requests_total{code=\"0\",handler=\"x\",method=\"y\"} 1\n";
+    assert_eq!(
+        send(
+            &gateway,
+            "PUT",
+            "/metrics/job/own",
+            &[],
+            requests.as_bytes()
+        )
+        .status(),
+        200
+    );
+    check("a push of an own family");
+}
+
 #[test]
 fn wipe_needs_the_admin_api() {
     let off = Gateway::new(GatewayOptions::default());

@@ -469,17 +469,23 @@ impl Gateway {
             own::families(&self.options, &state.requests, expired, process)
         };
         let format = negotiate(headers.get(header::ACCEPT), self.options.enable_openmetrics);
+        let gzipped = accepts_gzip(headers.get(header::ACCEPT_ENCODING));
         let (content_type, body) = match format {
             Format::Text => {
                 let exposition = self.lock().store.exposition();
-                match exposition {
-                    Ok(exposition) => {
-                        let mut out = Vec::with_capacity(exposition.text().len() + 4096);
-                        exposition.render_with(&own, &mut out);
-                        (TEXT_CONTENT_TYPE, out)
-                    }
+                let exposition = match exposition {
+                    Ok(exposition) => exposition,
                     Err(errors) => return scrape_error(&errors.to_string()),
-                }
+                };
+                let body = if gzipped {
+                    // Compresses only the chunks that changed since the last gzip scrape.
+                    exposition.gzip_with(&own)
+                } else {
+                    let mut out = Vec::with_capacity(exposition.text().len() + 4096);
+                    exposition.render_with(&own, &mut out);
+                    out
+                };
+                (TEXT_CONTENT_TYPE, body)
             }
             Format::Protobuf | Format::OpenMetrics => {
                 let gathered = self.lock().store.gather();
@@ -488,28 +494,22 @@ impl Gateway {
                     Err(errors) => return scrape_error(&errors.to_string()),
                 };
                 let mut out = Vec::new();
-                if format == Format::Protobuf {
+                let content_type = if format == Format::Protobuf {
                     proto::encode(&families, &mut out);
-                    (PROTOBUF_CONTENT_TYPE, out)
+                    PROTOBUF_CONTENT_TYPE
                 } else {
                     crate::openmetrics::render(&families, &mut out);
-                    (OPENMETRICS_CONTENT_TYPE, out)
-                }
+                    OPENMETRICS_CONTENT_TYPE
+                };
+                (content_type, if gzipped { gzip(&out) } else { out })
             }
         };
-        let mut response = Response::new(Bytes::new());
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-        let body = if accepts_gzip(headers.get(header::ACCEPT_ENCODING)) {
-            response
-                .headers_mut()
-                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            gzip(&body)
-        } else {
-            body
-        };
-        *response.body_mut() = Bytes::from(body);
+        let mut response = Response::new(Bytes::from(body));
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        if gzipped {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
         response
     }
 

@@ -5,11 +5,13 @@
 //! called once per stored metric when it is pushed ([`render_lines`]) and once per family header
 //! when a block is rebuilt ([`render_header`]). A scrape then only concatenates cached bytes.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 
+use crate::gzip::{Deflated, Member};
 use crate::model::{LabelPair, Metric, MetricFamily, MetricType, Value};
 use crate::text;
 
@@ -93,12 +95,39 @@ fn line_end(bytes: &[u8], n: usize) -> usize {
         .map_or(bytes.len(), |at| at + 1)
 }
 
+/// A piece of rendered text and, once a gzip scrape asked for it, its compressed form. Chunks
+/// are shared by every snapshot until a write changes them, so each is compressed at most once.
+#[derive(Debug)]
+pub(super) struct Chunk {
+    text: Bytes,
+    deflated: OnceLock<Deflated>,
+}
+
+impl Chunk {
+    pub(super) fn new(text: Bytes) -> Arc<Chunk> {
+        Arc::new(Chunk {
+            text,
+            deflated: OnceLock::new(),
+        })
+    }
+
+    #[cfg(test)]
+    pub(super) fn text(&self) -> &Bytes {
+        &self.text
+    }
+
+    /// The compressed text, computed on first use (outside the store's lock: by a scrape).
+    fn deflated(&self) -> &Deflated {
+        self.deflated.get_or_init(|| Deflated::new(&self.text))
+    }
+}
+
 /// One merged family of the store, rendered: header plus every series' lines in exposition order.
 #[derive(Debug)]
 pub(super) struct Block {
     pub(super) name: String,
     /// The header, then the lines of each segment of the series (see `SeriesIndex`).
-    pub(super) chunks: Vec<Bytes>,
+    pub(super) chunks: Vec<Arc<Chunk>>,
     /// Each series' labels and lines, for merging with the gateway's own series of the same
     /// name; kept only for the names of declared own families, so that building other blocks
     /// costs nothing per series.
@@ -108,7 +137,7 @@ pub(super) struct Block {
 impl Block {
     /// The length of the rendered family.
     fn len(&self) -> usize {
-        self.chunks.iter().map(Bytes::len).sum()
+        self.chunks.iter().map(|chunk| chunk.text.len()).sum()
     }
 }
 
@@ -170,7 +199,7 @@ impl Exposition {
             for block in blocks {
                 offsets.push(text.len());
                 for chunk in &block.chunks {
-                    text.extend_from_slice(chunk);
+                    text.extend_from_slice(&chunk.text);
                 }
             }
             offsets.push(text.len());
@@ -206,27 +235,81 @@ impl Exposition {
     /// assert_eq!(chunks.concat(), b"# TYPE up gauge\nup 1\n");
     /// ```
     pub fn chunks_with(&self, own: &[MetricFamily]) -> Vec<Bytes> {
+        self.pieces_with(own)
+            .into_iter()
+            .map(|piece| match piece {
+                Piece::Blocks(from, to) => {
+                    let (text, offsets) = self.concatenated();
+                    text.slice(offsets[from]..offsets[to])
+                }
+                Piece::Rendered(text) => Bytes::from(text),
+            })
+            .collect()
+    }
+
+    /// The exposition merged with the gateway's own families, as [`Exposition::chunks_with`]
+    /// sends it, compressed as one gzip member. Only the text that changed since the previous
+    /// gzip scrape of any snapshot is compressed again: each stored chunk keeps its compressed
+    /// form until a write replaces it, and the own families (a few lines) are compressed per call.
+    ///
+    /// ```
+    /// use std::io::Read;
+    ///
+    /// let own = pushgw_core::text::parse(b"# TYPE up gauge\nup 1\n").unwrap();
+    /// let gzipped = pushgw_core::store::Store::default().exposition().unwrap().gzip_with(&own);
+    /// let mut text = String::new();
+    /// flate2::read::GzDecoder::new(&gzipped[..]).read_to_string(&mut text).unwrap();
+    /// assert_eq!(text, "# TYPE up gauge\nup 1\n");
+    /// ```
+    pub fn gzip_with(&self, own: &[MetricFamily]) -> Vec<u8> {
+        let mut parts: Vec<Cow<'_, Deflated>> = Vec::new();
+        for piece in self.pieces_with(own) {
+            match piece {
+                Piece::Blocks(from, to) => parts.extend(
+                    self.inner.blocks[from..to]
+                        .iter()
+                        .flat_map(|block| &block.chunks)
+                        .map(|chunk| Cow::Borrowed(chunk.deflated())),
+                ),
+                Piece::Rendered(text) => parts.push(Cow::Owned(Deflated::new(&text))),
+            }
+        }
+        let mut member = Member::with_capacity(parts.iter().map(|p| p.compressed_len()).sum());
+        for part in &parts {
+            member.push(part);
+        }
+        member.finish()
+    }
+
+    /// The exposition merged with the own families as a sequence of runs of stored blocks and
+    /// freshly rendered own (or merged) families.
+    fn pieces_with(&self, own: &[MetricFamily]) -> Vec<Piece> {
         let mut own: Vec<&MetricFamily> = own.iter().filter(|f| !f.metrics.is_empty()).collect();
         own.sort_by(|a, b| a.name.cmp(&b.name));
         let blocks = &self.inner.blocks;
-        let mut chunks = Vec::new();
+        let mut pieces = Vec::new();
         let mut run_start = 0;
         let mut i = 0;
+        let run = |pieces: &mut Vec<Piece>, from: usize, to: usize| {
+            if from < to {
+                pieces.push(Piece::Blocks(from, to));
+            }
+        };
         for family in own {
             while i < blocks.len() && blocks[i].name < family.name {
                 i += 1;
             }
-            self.push_run(&mut chunks, run_start, i);
+            run(&mut pieces, run_start, i);
             if i < blocks.len() && blocks[i].name == family.name {
-                chunks.push(Bytes::from(merge_with_own(family, &blocks[i])));
+                pieces.push(Piece::Rendered(merge_with_own(family, &blocks[i])));
                 i += 1;
             } else {
-                chunks.push(Bytes::from(render_own(family)));
+                pieces.push(Piece::Rendered(render_own(family)));
             }
             run_start = i;
         }
-        self.push_run(&mut chunks, run_start, blocks.len());
-        chunks
+        run(&mut pieces, run_start, blocks.len());
+        pieces
     }
 
     /// Like [`Exposition::chunks_with`], appended to `out`.
@@ -241,14 +324,14 @@ impl Exposition {
             out.extend_from_slice(&chunk);
         }
     }
+}
 
-    /// Pushes the text of blocks `from..to` as one slice, if not empty.
-    fn push_run(&self, chunks: &mut Vec<Bytes>, from: usize, to: usize) {
-        if from < to {
-            let (text, offsets) = self.concatenated();
-            chunks.push(text.slice(offsets[from]..offsets[to]));
-        }
-    }
+/// A part of a merged exposition.
+enum Piece {
+    /// Stored blocks `from..to`, as they are.
+    Blocks(usize, usize),
+    /// An own family, alone or merged with the stored block of the same name.
+    Rendered(Vec<u8>),
 }
 
 /// Renders one of the gateway's own families with its samples in sample order.
@@ -287,7 +370,7 @@ fn merge_with_own(family: &MetricFamily, block: &Block) -> Vec<u8> {
             out.extend_from_slice(lines);
         }
         for chunk in block.chunks.iter().skip(1) {
-            out.extend_from_slice(chunk);
+            out.extend_from_slice(&chunk.text);
         }
         return out;
     }

@@ -16,7 +16,7 @@ use crate::model::{LabelPair, MetricType};
 
 use super::ConsistencyError;
 use super::StoredFamily;
-use super::exposition::Block;
+use super::exposition::{Block, Chunk};
 
 /// A label set (sorted by name) ordered as the reference sorts samples within a family (spec
 /// §4.2): by number of labels, then label values position by position. Ties, which Go leaves to
@@ -184,7 +184,7 @@ struct Segment {
     /// occurrence list only exists during [`NameIndex::replace`], until it is swept.
     entries: Vec<(SeriesLabels, Vec<Occurrence>)>,
     /// The concatenated lines of all occurrences; `None` when a write changed the segment.
-    text: Option<Bytes>,
+    text: Option<Arc<Chunk>>,
 }
 
 impl SeriesIndex {
@@ -295,7 +295,7 @@ impl SeriesIndex {
     }
 
     /// The lines of every segment, in exposition order, re-rendering only changed segments.
-    pub(super) fn texts(&mut self) -> Vec<Bytes> {
+    pub(super) fn texts(&mut self) -> Vec<Arc<Chunk>> {
         self.segments
             .values_mut()
             .map(|segment| {
@@ -309,7 +309,7 @@ impl SeriesIndex {
                         for occurrence in occurrences() {
                             text.extend_from_slice(&occurrence.text);
                         }
-                        Bytes::from(text)
+                        Chunk::new(Bytes::from(text))
                     })
                     .clone()
             })
@@ -366,7 +366,7 @@ mod tests {
                 }
                 prop_assert!(index.segments.iter().all(|(k, s)| s.entries.first().map(|(l, _)| l) == Some(k)));
                 prop_assert!(index.segments.values().all(|s| s.entries.len() <= 2 * SEGMENT_MAX));
-                let texts: usize = index.texts().iter().map(Bytes::len).sum();
+                let texts: usize = index.texts().iter().map(|chunk| chunk.text().len()).sum();
                 prop_assert_eq!(texts, model.values().map(Vec::len).sum::<usize>());
             }
         }

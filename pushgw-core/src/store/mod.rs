@@ -91,7 +91,7 @@ pub use exposition::Exposition;
 use crate::grouping::GroupingKey;
 use crate::model::{LabelPair, Metric, MetricFamily, MetricType, Value};
 use consistency::{dump_metric, kind_matches, label_error, strip_magic_suffix};
-use exposition::{Block, LineRenderer, render_header};
+use exposition::{Block, Chunk, LineRenderer, render_header};
 use index::{NameIndex, SeriesLabels, Status};
 
 /// The name of the gauge holding the time of a group's last successful push.
@@ -1357,7 +1357,11 @@ fn build_block(name: &str, entry: &mut NameIndex, own: Option<&OwnFamily>) -> Bl
         Some(own) => (Some(own.help.as_str()), own.metric_type),
         None => (first.help.as_deref(), first.metric_type),
     };
-    let mut chunks = vec![Bytes::from(render_header(name, help, metric_type))];
+    let mut chunks = vec![Chunk::new(Bytes::from(render_header(
+        name,
+        help,
+        metric_type,
+    )))];
     chunks.extend(entry.series.texts());
     // Own-family names keep each series apart, to interleave them with the gateway's samples.
     let series = match own {
