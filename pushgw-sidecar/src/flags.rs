@@ -10,7 +10,7 @@
 use std::ffi::OsString;
 use std::time::Duration;
 
-use clap::{ArgAction, Parser, ValueEnum};
+use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, ValueEnum};
 
 use crate::duration;
 
@@ -21,6 +21,13 @@ const BOOLEAN_FLAGS: [&str; 4] = [
     "web.enable-admin-api",
     "push.disable-consistency-check",
 ];
+
+/// The program name of Debian's Go Pushgateway, which our binary may be installed as.
+const DEBIAN_PROGRAM: &str = "prometheus-pushgateway";
+/// Debian builds its Pushgateway with this `--persistence.file` default, and its unit relies on
+/// it (`ARGS=""` in `/etc/default/prometheus-pushgateway`): our binary installed under Debian's
+/// program name keeps it, so that replacing the binary does not silently drop persistence.
+pub const DEBIAN_PERSISTENCE_FILE: &str = "/var/lib/prometheus/pushgateway.data";
 
 /// Severity threshold of the log (`--log.level`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
@@ -194,21 +201,41 @@ pub enum Outcome {
 }
 
 impl Flags {
-    /// Parses a full command line (program name first).
+    /// Parses a full command line (program name first). Run under Debian's program name
+    /// (`prometheus-pushgateway`), the `--persistence.file` default is Debian's
+    /// ([`DEBIAN_PERSISTENCE_FILE`]) instead of empty.
     ///
     /// ```
-    /// use pushgw_sidecar::flags::{Flags, Outcome};
+    /// use pushgw_sidecar::flags::{Flags, Outcome, DEBIAN_PERSISTENCE_FILE};
     /// let Outcome::Run(flags) = Flags::parse_args(["pushgw-sidecar", "--no-web.enable-lifecycle"])
     /// else { panic!("not parsed") };
     /// assert!(!flags.web_enable_lifecycle);
     /// assert_eq!(flags.web_listen_address, [":9091"]);
+    /// assert_eq!(flags.persistence_file, "");
+    ///
+    /// let Outcome::Run(debian) = Flags::parse_args(["/usr/bin/prometheus-pushgateway"])
+    /// else { panic!("not parsed") };
+    /// assert_eq!(debian.persistence_file, DEBIAN_PERSISTENCE_FILE);
     /// ```
     pub fn parse_args<I, T>(args: I) -> Outcome
     where
         I: IntoIterator<Item = T>,
         T: Into<OsString>,
     {
-        match Flags::try_parse_from(normalize(args)) {
+        let args = normalize(args);
+        let debian = args.first().is_some_and(|program| {
+            std::path::Path::new(program).file_name() == Some(DEBIAN_PROGRAM.as_ref())
+        });
+        let mut command = Flags::command();
+        if debian {
+            command = command.mut_arg("persistence_file", |arg| {
+                arg.default_value(DEBIAN_PERSISTENCE_FILE)
+            });
+        }
+        let parsed = command
+            .try_get_matches_from(args)
+            .and_then(|mut matches| Flags::from_arg_matches_mut(&mut matches));
+        match parsed {
             Ok(flags) if flags.version => {
                 Outcome::Print(crate::build_info::BuildInfo::current().version_text())
             }

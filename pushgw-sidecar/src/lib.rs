@@ -66,6 +66,11 @@
 //!   (1.5.1 accepts it, drops the values and then fails every scrape); histogram counts that are
 //!   not whole numbers make a float histogram (1.5.1 truncates them, `-1` becomes 2^64-1).
 //! * No `go_*` self-metrics; `process_*` are read from `/proc` with client_golang's names (D1).
+//! * `pushgateway_http_push_size_bytes` and `pushgateway_http_push_duration_seconds` have the
+//!   reference's series, counts, sums (the same approximate request size) and 10-minute window,
+//!   but their quantiles come from a uniform sample of each 2-minute age bucket (nearest rank over
+//!   observed values) rather than client_golang's CKMS stream: both are estimates, and they may
+//!   pick a neighbouring observation.
 //! * `/metrics` shows float-histogram counts and buckets as floats (1.5.1 prints `0`; its JSON API
 //!   does too, and ours follows it there).
 //! * `/api/v1/status` also lists our extra flags (`web.max-body-bytes`, `web.read-header-timeout`,

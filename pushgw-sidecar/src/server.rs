@@ -77,11 +77,18 @@ impl WebState {
 pub trait Handler: Send + Sync + 'static {
     /// Answers one request whose body has been read; `now` is the receive time.
     fn handle(&self, request: Request<Bytes>, now: SystemTime) -> Response<Bytes>;
+
+    /// Told how long the request answered with `response` took, from its arrival.
+    fn observe_duration(&self, _response: &Response<Bytes>, _elapsed: Duration, _now: SystemTime) {}
 }
 
 impl Handler for Gateway {
     fn handle(&self, request: Request<Bytes>, now: SystemTime) -> Response<Bytes> {
         Gateway::handle(self, request, now)
+    }
+
+    fn observe_duration(&self, response: &Response<Bytes>, elapsed: Duration, now: SystemTime) {
+        self.observe_push_duration(response, elapsed, now);
     }
 }
 
@@ -256,6 +263,8 @@ impl<H: Handler> App<H> {
                 .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic"));
             return response;
         }
+        // The reference's push duration covers reading the body, as its handler does that.
+        let arrived = Instant::now();
         let (parts, body) = request.into_parts();
         let body = match self.read_body(&parts.headers, body).await {
             Ok(body) => body,
@@ -280,6 +289,8 @@ impl<H: Handler> App<H> {
                     plain_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
                 })
         };
+        self.gateway
+            .observe_duration(&response, arrived.elapsed(), SystemTime::now());
         if writes && let Some(persist) = &self.persist {
             persist.mark_changed();
         }

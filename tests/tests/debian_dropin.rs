@@ -80,7 +80,9 @@ fn our_binary_serves_with_the_arguments_of_debians_unit() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let persistence = dir.path().join("pushgateway.data");
     // What Debian's Go binary has compiled in (`prometheus-pushgateway --help`): the unit relies
-    // on these defaults, so an installer must pass them to ours.
+    // on these defaults. Installed under Debian's program name ours has the same persistence
+    // default (next test); here it runs as `pushgw-sidecar`, so the file is passed explicitly,
+    // inside the test's directory.
     let mut args = vec![
         "--web.local-assets=/usr/share/prometheus/pushgateway".to_owned(),
         format!("--persistence.file={}", persistence.display()),
@@ -114,4 +116,48 @@ fn our_binary_serves_with_the_arguments_of_debians_unit() {
         "no persistence file at {} after SIGTERM",
         persistence.display()
     );
+}
+
+/// Debian's unit passes `ARGS=""` and relies on the Go binary's compiled-in
+/// `--persistence.file=/var/lib/prometheus/pushgateway.data`: our binary, installed under
+/// Debian's program name, must default to the same file, or replacing the binary would silently
+/// drop persistence.
+#[test]
+fn under_debians_program_name_the_persistence_default_is_debians() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let renamed = dir.path().join("prometheus-pushgateway");
+    let ours = workspace_binary("pushgw-sidecar", "pushgw-sidecar");
+    std::os::unix::fs::symlink(&ours, &renamed).expect("a symlink in the temporary directory");
+    let help = |program: &std::path::Path| {
+        let output = Command::new(program)
+            .arg("--help")
+            .output()
+            .unwrap_or_else(|e| panic!("{}: {e}", program.display()));
+        assert!(
+            output.status.success(),
+            "{} --help: {output:?}",
+            program.display()
+        );
+        // kingpin prints the help to stderr, clap to stdout.
+        let text = String::from_utf8_lossy(&[output.stdout, output.stderr].concat()).into_owned();
+        text.lines()
+            .skip_while(|line| !line.contains("--persistence.file"))
+            .take(2)
+            .collect::<String>()
+    };
+    let reference = help(&find_program(
+        "prometheus-pushgateway",
+        "prometheus-pushgateway",
+    ));
+    assert!(
+        reference.contains("/var/lib/prometheus/pushgateway.data"),
+        "{reference}"
+    );
+    let renamed_help = help(&renamed);
+    assert!(
+        renamed_help.contains("[default: /var/lib/prometheus/pushgateway.data]"),
+        "{renamed_help}"
+    );
+    let plain_help = help(&ours);
+    assert!(plain_help.contains("[default: \"\"]"), "{plain_help}");
 }

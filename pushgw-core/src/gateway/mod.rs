@@ -12,6 +12,7 @@ mod expiry;
 mod json;
 mod own;
 mod route;
+mod summary;
 mod ui;
 
 use std::io::Write;
@@ -142,6 +143,21 @@ fn url_path(url: &str) -> &str {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QuitRequested;
 
+/// Marks the response to a push (`PUT` or `POST` of a group), whatever its status, so that the
+/// server can report the push's duration with [`Gateway::observe_push_duration`].
+///
+/// ```
+/// use pushgw_core::gateway::{Gateway, GatewayOptions, PushHandled};
+/// let gateway = Gateway::new(GatewayOptions::default());
+/// let push = http::Request::post("/metrics/job/j").body(bytes::Bytes::new()).unwrap();
+/// let response = gateway.handle(push, std::time::SystemTime::UNIX_EPOCH);
+/// assert!(response.extensions().get::<PushHandled>().is_some());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PushHandled {
+    method: &'static str,
+}
+
 /// The Pushgateway: store plus HTTP API.
 ///
 /// ```
@@ -170,7 +186,7 @@ pub struct Gateway {
 #[derive(Debug)]
 struct State {
     store: Store,
-    requests: own::RequestCounter,
+    http: own::HttpMetrics,
     expiry: expiry::Expiry,
 }
 
@@ -188,7 +204,7 @@ impl Gateway {
             router,
             state: Mutex::new(State {
                 store,
-                requests: own::RequestCounter::default(),
+                http: own::HttpMetrics::default(),
                 expiry: expiry::Expiry::default(),
             }),
         }
@@ -237,11 +253,18 @@ impl Gateway {
             Outcome::Reply(reply) => return framework_reply(reply, &parts.method),
         };
         let (handler, response) = match route {
-            Route::Scrape => return self.scrape(&parts.headers),
+            Route::Scrape => return self.scrape(&parts.headers, now),
             Route::Healthy => ("healthy", plain(StatusCode::OK, "OK")),
             Route::Ready => ("ready", plain(StatusCode::OK, "OK")),
             Route::Push(path) if parts.method == Method::DELETE => ("delete", self.delete(path)),
-            Route::Push(path) => ("push", self.push(&parts, path, body, now)),
+            Route::Push(path) => {
+                let size = own::approximate_request_size(&parts);
+                let mut response = self.push(&parts, path, body, now);
+                let method = own::method_label(&parts.method);
+                self.lock().http.observe_push_size(method, size, now);
+                response.extensions_mut().insert(PushHandled { method });
+                ("push", response)
+            }
             Route::Static(path) => ("static", ui::asset(path)),
             Route::Ui => ("status", ui::page(&self.lock().store, &self.options)),
             Route::Quit => return self.quit(),
@@ -268,9 +291,42 @@ impl Gateway {
             }
         };
         self.lock()
-            .requests
+            .http
             .count(response.status(), handler, &parts.method);
         response
+    }
+
+    /// Records how long the push answered with `response` took, for
+    /// `pushgateway_http_push_duration_seconds` (spec §10). The core has no clock, so the server
+    /// measures: from the request's arrival (before its body is read, as the reference's
+    /// instrumentation does) until [`Gateway::handle`] returned. Responses that are not pushes
+    /// carry no [`PushHandled`] and are ignored.
+    ///
+    /// ```
+    /// use pushgw_core::gateway::{Gateway, GatewayOptions};
+    /// use std::time::{Duration, SystemTime};
+    ///
+    /// let gateway = Gateway::new(GatewayOptions::default());
+    /// let push = http::Request::put("/metrics/job/j").body(bytes::Bytes::from("m 1\n")).unwrap();
+    /// let response = gateway.handle(push, SystemTime::UNIX_EPOCH);
+    /// gateway.observe_push_duration(&response, Duration::from_millis(3), SystemTime::UNIX_EPOCH);
+    ///
+    /// let scrape = http::Request::get("/metrics").body(bytes::Bytes::new()).unwrap();
+    /// let body = gateway.handle(scrape, SystemTime::UNIX_EPOCH).into_body();
+    /// let text = std::str::from_utf8(&body).unwrap();
+    /// assert!(text.contains("pushgateway_http_push_duration_seconds_count{method=\"put\"} 1\n"));
+    /// ```
+    pub fn observe_push_duration<B>(
+        &self,
+        response: &Response<B>,
+        elapsed: Duration,
+        now: SystemTime,
+    ) {
+        if let Some(push) = response.extensions().get::<PushHandled>() {
+            self.lock()
+                .http
+                .observe_push_duration(push.method, elapsed, now);
+        }
     }
 
     /// Deletes the groups whose TTL deadline is `now` or earlier, and returns how many. Requests
@@ -460,13 +516,13 @@ impl Gateway {
 
     /// `GET <P><telemetry path>`: the store's families and the gateway's own, merged and
     /// sorted, as text (or protobuf, or opt-in OpenMetrics), gzipped when accepted.
-    fn scrape(&self, headers: &http::HeaderMap) -> Response<Bytes> {
+    fn scrape(&self, headers: &http::HeaderMap, now: SystemTime) -> Response<Bytes> {
         let process = self.options.process_metrics.map(|collect| collect());
         let own = {
             let state = self.lock();
             let configured = self.options.group_ttl.is_some_and(|ttl| !ttl.is_zero());
             let expired = state.expiry.expired_total(configured);
-            own::families(&self.options, &state.requests, expired, process)
+            own::families(&self.options, &state.http, expired, process, now)
         };
         let format = negotiate(headers.get(header::ACCEPT), self.options.enable_openmetrics);
         let gzipped = accepts_gzip(headers.get(header::ACCEPT_ENCODING));

@@ -3,10 +3,12 @@
 //! truthfully produce them.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
 
 use http::{Method, StatusCode};
 
 use super::GatewayOptions;
+use super::summary::WindowedSummary;
 use crate::model::{Counter, LabelPair, Metric, MetricFamily, MetricType, Value};
 use crate::store::{HelpPolicy, OwnFamily};
 
@@ -25,6 +27,10 @@ const BUILD_INFO: &str = "pushgateway_build_info";
 const BUILD_INFO_HELP: &str = "A metric with a constant '1' value labeled by version, revision, branch, goversion from which pushgateway was built, and the goos and goarch for the build.";
 const REQUESTS: &str = "pushgateway_http_requests_total";
 const REQUESTS_HELP: &str = "Total HTTP requests processed by the Pushgateway, excluding scrapes.";
+const PUSH_SIZE: &str = "pushgateway_http_push_size_bytes";
+const PUSH_SIZE_HELP: &str = "HTTP request size for pushes to the Pushgateway.";
+const PUSH_DURATION: &str = "pushgateway_http_push_duration_seconds";
+const PUSH_DURATION_HELP: &str = "HTTP request duration for pushes to the Pushgateway.";
 /// Our extension (spec §17): groups removed because their TTL ran out. Exposed only while expiry
 /// is in use, so that a gateway without it exposes exactly the reference's families.
 const EXPIRED: &str = "pushgw_expired_groups_total";
@@ -86,6 +92,18 @@ pub(super) fn declared_families() -> Vec<OwnFamily> {
             help: REQUESTS_HELP.to_owned(),
             help_policy: HelpPolicy::Require,
         },
+        OwnFamily {
+            name: PUSH_SIZE.to_owned(),
+            metric_type: MetricType::Summary,
+            help: PUSH_SIZE_HELP.to_owned(),
+            help_policy: HelpPolicy::Require,
+        },
+        OwnFamily {
+            name: PUSH_DURATION.to_owned(),
+            metric_type: MetricType::Summary,
+            help: PUSH_DURATION_HELP.to_owned(),
+            help_policy: HelpPolicy::Require,
+        },
         // Declared even while not exposed, so that what is pushed under this name never
         // conflicts with it once expiry is switched on.
         OwnFamily {
@@ -104,13 +122,17 @@ pub(super) fn declared_families() -> Vec<OwnFamily> {
     families
 }
 
-/// `pushgateway_http_requests_total` by `(code, handler, method)`.
+/// The reference's HTTP metrics: `pushgateway_http_requests_total` by `(code, handler, method)`,
+/// and the size and duration summaries of pushes by `method`. Series appear with their first
+/// observation, as client_golang's vectors start empty.
 #[derive(Debug, Default)]
-pub(super) struct RequestCounter {
+pub(super) struct HttpMetrics {
     counts: BTreeMap<(u16, &'static str, &'static str), u64>,
+    push_sizes: BTreeMap<&'static str, WindowedSummary>,
+    push_durations: BTreeMap<&'static str, WindowedSummary>,
 }
 
-impl RequestCounter {
+impl HttpMetrics {
     /// Counts one answered request of an instrumented handler.
     pub(super) fn count(&mut self, status: StatusCode, handler: &'static str, method: &Method) {
         *self
@@ -118,10 +140,69 @@ impl RequestCounter {
             .entry((status.as_u16(), handler, method_label(method)))
             .or_default() += 1;
     }
+
+    /// Records the approximate size of a push request (see [`approximate_request_size`]).
+    pub(super) fn observe_push_size(
+        &mut self,
+        method: &'static str,
+        bytes: usize,
+        now: SystemTime,
+    ) {
+        self.push_sizes
+            .entry(method)
+            .or_default()
+            .observe(bytes as f64, now);
+    }
+
+    /// Records how long a push took to answer, as measured by the server.
+    pub(super) fn observe_push_duration(
+        &mut self,
+        method: &'static str,
+        elapsed: Duration,
+        now: SystemTime,
+    ) {
+        self.push_durations
+            .entry(method)
+            .or_default()
+            .observe(elapsed.as_secs_f64(), now);
+    }
+}
+
+/// client_golang's `computeApproximateRequestSize`: the request URI, method, protocol, header
+/// names and values (Go keeps `Host` apart from the headers and counts it once) and the declared
+/// `Content-Length` (nothing for a chunked body).
+pub(super) fn approximate_request_size(parts: &http::request::Parts) -> usize {
+    let uri = parts
+        .uri
+        .path_and_query()
+        .map_or(parts.uri.path().len(), |pq| pq.as_str().len());
+    let protocol = match parts.version {
+        http::Version::HTTP_09 => "HTTP/0.9",
+        http::Version::HTTP_10 => "HTTP/1.0",
+        http::Version::HTTP_2 => "HTTP/2.0",
+        http::Version::HTTP_3 => "HTTP/3.0",
+        _ => "HTTP/1.1",
+    };
+    let headers: usize = parts
+        .headers
+        .iter()
+        .filter(|(name, _)| *name != http::header::HOST)
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    let host = parts.headers.get(http::header::HOST).map_or_else(
+        || parts.uri.authority().map_or(0, |a| a.as_str().len()),
+        |h| h.len(),
+    );
+    let content_length = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<usize>().ok())
+        .unwrap_or(0);
+    uri + parts.method.as_str().len() + protocol.len() + headers + host + content_length
 }
 
 /// client_golang's `sanitizeMethod`: lower-case standard methods, `unknown` otherwise.
-fn method_label(method: &Method) -> &'static str {
+pub(super) fn method_label(method: &Method) -> &'static str {
     match method.as_str() {
         "GET" => "get",
         "PUT" => "put",
@@ -140,9 +221,10 @@ fn method_label(method: &Method) -> &'static str {
 /// The gateway's own families with their current values.
 pub(super) fn families(
     options: &GatewayOptions,
-    requests: &RequestCounter,
+    http: &HttpMetrics,
     expired_groups: Option<u64>,
     process: Option<Vec<MetricFamily>>,
+    now: SystemTime,
 ) -> Vec<MetricFamily> {
     let info = |key: &str| {
         options
@@ -176,13 +258,35 @@ pub(super) fn families(
             timestamp_ms: None,
         }],
     }];
-    if !requests.counts.is_empty() {
+    for (name, help, summaries) in [
+        (PUSH_DURATION, PUSH_DURATION_HELP, &http.push_durations),
+        (PUSH_SIZE, PUSH_SIZE_HELP, &http.push_sizes),
+    ] {
+        if summaries.is_empty() {
+            continue;
+        }
+        families.push(MetricFamily {
+            name: name.to_owned(),
+            help: Some(help.to_owned()),
+            metric_type: MetricType::Summary,
+            unit: None,
+            metrics: summaries
+                .iter()
+                .map(|(&method, summary)| Metric {
+                    labels: vec![LabelPair::new("method", method)],
+                    value: Value::Summary(summary.value(now)),
+                    timestamp_ms: None,
+                })
+                .collect(),
+        });
+    }
+    if !http.counts.is_empty() {
         families.push(MetricFamily {
             name: REQUESTS.to_owned(),
             help: Some(REQUESTS_HELP.to_owned()),
             metric_type: MetricType::Counter,
             unit: None,
-            metrics: requests
+            metrics: http
                 .counts
                 .iter()
                 .map(|(&(code, handler, method), &count)| Metric {
