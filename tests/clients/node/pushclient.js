@@ -7,9 +7,13 @@
 //   node pushclient.js -url http://127.0.0.1:9091 -op push|add|delete -job JOB [-gzip]
 //       [-user U -password P] [-metrics all|gauges] [name=value ...]
 //
-// It prints one line: `ok`, `status <code>` when the gateway answered 4xx/5xx, or
+// It prints one line: `ok` (`ok (status <code>)` when prom-client resolved for a status other
+// than 200 or 202), `status <code>` when the gateway answered 4xx/5xx, or
 // `client error: <message>` when the library failed otherwise. The exit status is 0 in all three
 // cases: only a broken invocation exits non-zero.
+//
+// Without arguments it reads calls from stdin instead: one JSON array of arguments per line, one
+// outcome line each.
 'use strict';
 
 const client = require('prom-client');
@@ -79,8 +83,9 @@ function registry(set) {
 	return registry;
 }
 
-async function main() {
-	const options = parseArgs(process.argv.slice(2));
+// Runs one call described by the command-line arguments `argv`; resolves to the outcome line.
+async function run(argv) {
+	const options = parseArgs(argv);
 	const requestOptions = { timeout: 30000 };
 	if (options.gzip) {
 		requestOptions.headers = { 'Content-Encoding': 'gzip' };
@@ -91,29 +96,46 @@ async function main() {
 	const gateway = new client.Pushgateway(options.url, requestOptions, registry(options.metrics));
 	const params = { jobName: options.job, groupings: options.grouping };
 	try {
+		let result;
 		switch (options.op) {
 			case 'push':
-				await gateway.push(params);
+				result = await gateway.push(params);
 				break;
 			case 'add':
-				await gateway.pushAdd(params);
+				result = await gateway.pushAdd(params);
 				break;
 			case 'delete':
-				await gateway.delete(params);
+				result = await gateway.delete(params);
 				break;
 			default:
 				console.error(`unknown operation ${JSON.stringify(options.op)}`);
 				process.exit(2);
 		}
-		console.log('ok');
+		// prom-client resolves for every status below 400: show the ones that are not a success
+		// (a redirect means the push went nowhere).
+		const status = result.resp.statusCode;
+		return status === 200 || status === 202 ? 'ok' : `ok (status ${status})`;
 	} catch (error) {
 		const status = /push failed with status (\d+)/.exec(error.message);
 		if (status) {
-			console.log(`status ${status[1]}`);
 			console.error(error.message);
-		} else {
-			console.log(`client error: ${error.message}`);
+			return `status ${status[1]}`;
 		}
+		return `client error: ${error.message}`;
+	}
+}
+
+async function main() {
+	const argv = process.argv.slice(2);
+	if (argv.length > 0) {
+		console.log(await run(argv));
+		return;
+	}
+	// Without arguments: one call per line of stdin, each a JSON array of arguments, one outcome
+	// line each, so that a test pays Node's start-up once.
+	const lines = require('readline').createInterface({ input: process.stdin });
+	for await (const line of lines) {
+		console.log(await run(JSON.parse(line)));
 	}
 }
 

@@ -9,9 +9,13 @@ Usage (the same flags as the Go and Node.js clients):
 It prints one line: `ok`, `status <code>` when the gateway answered with an HTTP error, or
 `client error: <message>` when the library failed otherwise. The exit status is 0 in all three
 cases: only a broken invocation exits non-zero.
+
+Without arguments it reads calls from stdin instead: one JSON array of arguments per line, one
+outcome line each.
 """
 
 import argparse
+import json
 import sys
 import urllib.error
 
@@ -42,7 +46,8 @@ def registry(metric_set):
     return registry
 
 
-def main():
+def run(argv):
+    """Runs one call described by the command-line arguments `argv`; returns the outcome line."""
     parser = argparse.ArgumentParser()
     parser.add_argument('-url', required=True)
     parser.add_argument('-op', choices=('push', 'add', 'delete'), default='push')
@@ -52,7 +57,7 @@ def main():
     parser.add_argument('-password', default='')
     parser.add_argument('-metrics', choices=('all', 'gauges'), default='all')
     parser.add_argument('grouping', nargs='*')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     grouping_key = dict(pair.split('=', 1) for pair in args.grouping)
 
     extra = {}
@@ -70,12 +75,22 @@ def main():
             push = push_to_gateway if args.op == 'push' else pushadd_to_gateway
             push(args.url, job=args.job, registry=registry(args.metrics),
                  grouping_key=grouping_key, **extra)
-        print('ok')
+        return 'ok'
     except urllib.error.HTTPError as error:
-        print(f'status {error.code}')
         print(error, file=sys.stderr)
+        return f'status {error.code}'
     except Exception as error:  # pylint: disable=broad-except
-        print(f'client error: {error}')
+        return f'client error: {error}'
+
+
+def main():
+    if len(sys.argv) > 1:
+        print(run(sys.argv[1:]))
+        return
+    # Without arguments: one call per line of stdin, each a JSON array of arguments, one outcome
+    # line each, so that a test pays Python's start-up once.
+    for line in sys.stdin:
+        print(run(json.loads(line)), flush=True)
 
 
 if __name__ == '__main__':

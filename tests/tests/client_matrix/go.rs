@@ -6,7 +6,8 @@
 //! with `/` and the empty value, and `url.QueryEscape`s the rest, so a space travels as `+`, which
 //! the gateways (Go's path unescaping) keep as a literal `+`.
 
-use std::path::PathBuf;
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -14,7 +15,7 @@ use expect_test::expect_file;
 use pushgw_tests::find_program;
 
 use crate::support::{
-    Capabilities, Client, Pair, Step, auth_steps, build_dir, run_ok, run_program, source_dir,
+    Capabilities, Client, Pair, Step, auth_steps, build_dir, program_args, run_ok, source_dir,
     standard_steps,
 };
 
@@ -27,8 +28,8 @@ const CAPABILITIES: Capabilities = Capabilities {
     delete: true,
 };
 
-/// The client program, built on first use in this test binary (Go's build cache under the
-/// target directory makes later builds take a second).
+/// The client program, built into the target directory unless it is newer than its source and
+/// the library (Go's build cache there makes a rebuild take seconds, not half a minute).
 fn program() -> &'static PathBuf {
     static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
     PROGRAM.get_or_init(|| {
@@ -42,6 +43,10 @@ fn program() -> &'static PathBuf {
         );
         let dir = build_dir("go");
         let binary = dir.join("pushclient");
+        let source = source_dir("go").join("pushclient.go");
+        if is_newer(&binary, &[&source, &push_package.join("push.go")]) {
+            return binary;
+        }
         run_ok(
             "building tests/clients/go/pushclient.go",
             Command::new(go)
@@ -60,11 +65,29 @@ fn program() -> &'static PathBuf {
     })
 }
 
+/// Whether `file` exists and is newer than each of `sources`.
+fn is_newer(file: &Path, sources: &[&Path]) -> bool {
+    let modified = |path: &Path| fs::metadata(path).and_then(|meta| meta.modified()).ok();
+    match modified(file) {
+        Some(built) => sources
+            .iter()
+            .all(|source| modified(source).is_some_and(|changed| changed <= built)),
+        None => false,
+    }
+}
+
+/// The client program, one process per call (a Go binary starts in milliseconds).
 pub struct GoClient;
 
 impl Client for GoClient {
     fn run(&self, base_url: &str, step: &Step) -> String {
-        run_program(Command::new(program()), base_url, step)
+        let args = program_args(base_url, step);
+        run_ok(
+            "tests/clients/go/pushclient",
+            Command::new(program()).args(args),
+        )
+        .trim_end()
+        .to_owned()
     }
 }
 

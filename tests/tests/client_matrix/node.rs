@@ -14,8 +14,8 @@ use expect_test::expect_file;
 use pushgw_tests::find_program;
 
 use crate::support::{
-    Capabilities, Client, Pair, Step, auth_steps, build_dir, run_ok, run_program, source_dir,
-    standard_steps,
+    Capabilities, Client, Pair, Session, Step, auth_steps, build_dir, program_args, run_ok,
+    source_dir, standard_steps,
 };
 
 const CAPABILITIES: Capabilities = Capabilities {
@@ -45,9 +45,12 @@ fn script() -> &'static PathBuf {
                 .unwrap_or_else(|e| panic!("writing {}: {e}", dir.display()));
             run_ok(
                 "installing prom-client with `npm ci` (from the npm registry, or npm's cache)",
-                Command::new(npm)
-                    .current_dir(&dir)
-                    .args(["ci", "--no-audit", "--no-fund", "--ignore-scripts"]),
+                Command::new(npm).current_dir(&dir).args([
+                    "ci",
+                    "--no-audit",
+                    "--no-fund",
+                    "--ignore-scripts",
+                ]),
             );
             fs::write(&installed, &lock)
                 .unwrap_or_else(|e| panic!("writing {}: {e}", installed.display()));
@@ -56,21 +59,22 @@ fn script() -> &'static PathBuf {
     })
 }
 
+/// One Node.js process for the whole test, answering calls on stdin.
 struct NodeClient {
-    node: PathBuf,
+    session: Session,
 }
 
 impl Client for NodeClient {
     fn run(&self, base_url: &str, step: &Step) -> String {
-        let mut command = Command::new(&self.node);
-        command.arg(script());
-        run_program(command, base_url, step)
+        self.session.call(&program_args(base_url, step))
     }
 }
 
 fn client() -> NodeClient {
+    let mut command = Command::new(find_program("node", "nodejs"));
+    command.arg(script());
     NodeClient {
-        node: find_program("node", "nodejs"),
+        session: Session::start("tests/clients/node/pushclient.js", command),
     }
 }
 

@@ -11,7 +11,8 @@ use expect_test::expect_file;
 use pushgw_tests::find_program;
 
 use crate::support::{
-    Capabilities, Client, Pair, Step, auth_steps, run_ok, run_program, source_dir, standard_steps,
+    Capabilities, Client, Pair, Session, Step, auth_steps, program_args, run_ok, source_dir,
+    standard_steps,
 };
 
 /// The pinned version `scripts/test.sh` installs.
@@ -23,8 +24,9 @@ const CAPABILITIES: Capabilities = Capabilities {
     delete: true,
 };
 
+/// One Python process for the whole test, answering calls on stdin.
 pub struct PythonClient {
-    python: std::path::PathBuf,
+    session: Session,
 }
 
 impl PythonClient {
@@ -46,15 +48,17 @@ impl PythonClient {
             PIN,
             "the transcripts were recorded with {PIN}: `python3 -m pip install '{PIN}'`"
         );
-        PythonClient { python }
+        let mut command = Command::new(python);
+        command.arg(source_dir("python").join("pushclient.py"));
+        PythonClient {
+            session: Session::start("tests/clients/python/pushclient.py", command),
+        }
     }
 }
 
 impl Client for PythonClient {
     fn run(&self, base_url: &str, step: &Step) -> String {
-        let mut command = Command::new(&self.python);
-        command.arg(source_dir("python").join("pushclient.py"));
-        run_program(command, base_url, step)
+        self.session.call(&program_args(base_url, step))
     }
 }
 

@@ -13,11 +13,11 @@ use std::collections::HashMap;
 
 use expect_test::expect_file;
 use prometheus::proto::{MetricFamily, MetricType, Quantile};
-use prometheus::{BasicAuthentication, CounterVec, Gauge, Histogram, HistogramOpts, Opts, Registry};
-
-use crate::support::{
-    Capabilities, Client, Metrics, Op, Pair, Step, auth_steps, standard_steps,
+use prometheus::{
+    BasicAuthentication, CounterVec, Gauge, Histogram, HistogramOpts, Opts, Registry,
 };
+
+use crate::support::{Capabilities, Client, Metrics, Op, Pair, Step, auth_steps, standard_steps};
 
 const CAPABILITIES: Capabilities = Capabilities {
     extra_formats: &[],
@@ -36,11 +36,19 @@ fn families(metrics: Metrics) -> Vec<MetricFamily> {
             .expect("registering a gauge");
     };
     if metrics == Metrics::Gauges {
-        gauge("demo_last_success_unixtime", "Last success.", 1_700_000_100.0);
+        gauge(
+            "demo_last_success_unixtime",
+            "Last success.",
+            1_700_000_100.0,
+        );
         gauge("demo_records_processed", "Records processed.", 42.0);
         return registry.gather();
     }
-    gauge("demo_last_success_unixtime", "Last success.", 1_700_000_000.5);
+    gauge(
+        "demo_last_success_unixtime",
+        "Last success.",
+        1_700_000_000.5,
+    );
     let jobs = CounterVec::new(Opts::new("demo_jobs_total", "Finished jobs."), &["kind"])
         .expect("a valid counter");
     jobs.with_label_values(&["a"]).inc_by(3.0);

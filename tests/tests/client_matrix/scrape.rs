@@ -23,7 +23,9 @@ const SERIES: &str = r#"{__name__=~"demo_.*|push_time_seconds|push_failure_time_
 fn series(sample: &Value) -> String {
     let labels = sample["metric"].as_object().into_iter().flatten();
     let name = sample["metric"]["__name__"].as_str().unwrap_or_default();
-    let pairs: Vec<String> = labels.map(|(key, value)| format!("{key}={value}")).collect();
+    let pairs: Vec<String> = labels
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
     let value = &sample["value"][1];
     let value = if is_time_family(name) && *value != "0" {
         "T".to_owned()
@@ -52,7 +54,12 @@ fn scraped(prometheus: &Prometheus, groups: usize, which: &str) -> BTreeSet<Stri
     let result = prometheus
         .query(SERIES)
         .unwrap_or_else(|e| panic!("querying Prometheus scraping {which}: {e}"));
-    result.as_array().into_iter().flatten().map(series).collect()
+    result
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(series)
+        .collect()
 }
 
 #[test]
@@ -64,7 +71,10 @@ fn prometheus_sees_the_same_series_from_both_gateways() {
             Step::push("scraped", &AWKWARD_KEYS),
         ),
         (&GoClient, Step::push("scraped", &[]).format("text")),
-        (&PythonClient::new(), Step::push("scraped python", &[("zone", "eu west")])),
+        (
+            &PythonClient::new(),
+            Step::push("scraped python", &[("zone", "eu west")]),
+        ),
     ];
     for (client, step) in &steps {
         pair.check(&format!("{step:?}"), |base_url| client.run(base_url, step));

@@ -15,8 +15,8 @@ use expect_test::expect_file;
 use pushgw_tests::find_program;
 
 use crate::support::{
-    Auth, Capabilities, Client, Metrics, Op, Pair, Step, auth_steps, run_ok,
-    source_dir, standard_steps,
+    Auth, Capabilities, Client, Metrics, Op, Pair, Step, auth_steps, run_ok, source_dir,
+    standard_steps,
 };
 
 const CAPABILITIES: Capabilities = Capabilities {
@@ -30,7 +30,11 @@ fn component(name: &str, value: &str) -> String {
     if value.is_empty() || value.contains('/') {
         // An empty value encodes as `=` (spec §3.2): base64 of nothing is empty.
         let encoded = URL_SAFE.encode(value.as_bytes());
-        let encoded = if encoded.is_empty() { "=".to_owned() } else { encoded };
+        let encoded = if encoded.is_empty() {
+            "=".to_owned()
+        } else {
+            encoded
+        };
         format!("{name}@base64/{encoded}")
     } else {
         let escaped: String = value
@@ -125,7 +129,9 @@ fn wrap(base_url: &str, job: &str, auth: Auth, command: &[&str]) -> String {
     let mut wrapper = Command::new(source_dir("shell").join("pushgw-wrap"));
     wrapper.arg(base_url).arg(job).args(command);
     if let Some((user, password)) = auth.credentials() {
-        wrapper.env("PUSHGW_USER", user).env("PUSHGW_PASSWORD", password);
+        wrapper
+            .env("PUSHGW_USER", user)
+            .env("PUSHGW_PASSWORD", password);
     }
     let output = wrapper
         .output()
@@ -147,10 +153,11 @@ fn batch_job_wrapper_matches_the_reference() {
         ("report mail", &["sh", "-c", "echo sent"][..]),
         ("", &["true"][..]),
     ] {
-        transcript.push_str(&pair.check(
-            &format!("pushgw-wrap {job:?} {command:?}"),
-            |base_url| wrap(base_url, job, Auth::None, command),
-        ));
+        transcript.push_str(
+            &pair.check(&format!("pushgw-wrap {job:?} {command:?}"), |base_url| {
+                wrap(base_url, job, Auth::None, command)
+            }),
+        );
     }
     expect_file!["expected/batch_wrapper.txt"].assert_eq(&transcript);
 }

@@ -3,8 +3,10 @@
 
 use std::fmt::Write as _;
 use std::fs;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -453,28 +455,110 @@ pub fn run_ok(what: &str, command: &mut Command) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// Runs a client program that prints its outcome as its one stdout line (the programs under
-/// `tests/clients/{go,node,python}` share their flags: `-url -op -job [-format] [-gzip] [-user
-/// -password] -metrics name=value...`), and returns that line.
-#[track_caller]
-pub fn run_program(mut command: Command, base_url: &str, step: &Step) -> String {
-    command
-        .args(["-url", base_url, "-op", step.op.flag(), "-job", step.job])
-        .args(["-metrics", step.metrics.flag()]);
+/// The arguments of the client programs under `tests/clients/{go,node,python}`, which share their
+/// flags: `-url -op -job -metrics [-format] [-gzip] [-user -password] name=value...`.
+pub fn program_args(base_url: &str, step: &Step) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "-url",
+        base_url,
+        "-op",
+        step.op.flag(),
+        "-job",
+        step.job,
+        "-metrics",
+        step.metrics.flag(),
+    ]
+    .map(str::to_owned)
+    .to_vec();
     if let Some(format) = step.format {
-        command.args(["-format", format]);
+        args.extend(["-format".to_owned(), format.to_owned()]);
     }
     if step.gzip {
-        command.arg("-gzip");
+        args.push("-gzip".to_owned());
     }
     if let Some((user, password)) = step.auth.credentials() {
-        command.args(["-user", user, "-password", password]);
+        args.extend(["-user", user, "-password", password].map(str::to_owned));
     }
-    command.args(
+    args.extend(
         step.grouping
             .iter()
             .map(|(name, value)| format!("{name}={value}")),
     );
-    let stdout = run_ok("a client program", &mut command);
-    stdout.trim_end().to_owned()
+    args
+}
+
+/// A client program kept running for a whole test, so that the interpreter starts once: it reads
+/// one JSON array of arguments per line on stdin and answers each with one outcome line (the
+/// Python and Node.js programs do this when started without arguments).
+pub struct Session {
+    name: String,
+    io: Mutex<SessionIo>,
+    stderr: fs::File,
+}
+
+struct SessionIo {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Session {
+    /// Starts `command` (called `name` in messages) with piped stdin and stdout.
+    pub fn start(name: &str, mut command: Command) -> Session {
+        let stderr = tempfile::tempfile().expect("creating a file for a client's stderr");
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(stderr.try_clone().expect("duplicating a file handle"))
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {name} ({command:?}): {e}"));
+        let stdin = child.stdin.take();
+        let stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+        Session {
+            name: name.to_owned(),
+            io: Mutex::new(SessionIo {
+                child,
+                stdin,
+                stdout,
+            }),
+            stderr,
+        }
+    }
+
+    /// Sends one call and returns its outcome line.
+    #[track_caller]
+    pub fn call(&self, args: &[String]) -> String {
+        let mut io = self.io.lock().unwrap_or_else(|e| e.into_inner());
+        let request = serde_json::to_string(args).expect("strings serialise to JSON");
+        let stdin = io.stdin.as_mut().expect("stdin stays open until drop");
+        let sent = writeln!(stdin, "{request}").and_then(|()| stdin.flush());
+        let mut line = String::new();
+        let read = sent.and_then(|()| io.stdout.read_line(&mut line));
+        if !matches!(read, Ok(n) if n > 0) {
+            panic!(
+                "{} did not answer {request} ({read:?}); its stderr:\n{}",
+                self.name,
+                self.stderr_text()
+            );
+        }
+        line.trim_end().to_owned()
+    }
+
+    fn stderr_text(&self) -> String {
+        let mut text = String::new();
+        let mut file = &self.stderr;
+        let _ = file.seek(SeekFrom::Start(0));
+        let _ = file.read_to_string(&mut text);
+        text
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let io = self.io.get_mut().unwrap_or_else(|e| e.into_inner());
+        // End of input ends the program; kill it anyway in case it hangs.
+        drop(io.stdin.take());
+        let _ = io.child.kill();
+        let _ = io.child.wait();
+    }
 }
