@@ -31,15 +31,19 @@ pub fn is_time_family(name: &str) -> bool {
 ///
 /// ```
 /// use pushgw_tests::normalise::{is_time_family, masked_exposition};
-/// let scrape = "# TYPE m gauge\nm{job=\"j\"} 1\n\
-///               # TYPE push_failure_time_seconds gauge\npush_failure_time_seconds{job=\"j\"} 0\n\
-///               # TYPE push_time_seconds gauge\npush_time_seconds{job=\"j\"} 1.7e+09\n\
-///               # TYPE go_goroutines gauge\ngo_goroutines 9\n";
+/// let scrape = concat!(
+///     "# TYPE m gauge\nm{job=\"j\"} 1\n",
+///     "# TYPE push_failure_time_seconds gauge\npush_failure_time_seconds{job=\"j\"} 0\n",
+///     "# TYPE push_time_seconds gauge\npush_time_seconds{job=\"j\"} 1.7e+09\n",
+///     "# TYPE go_goroutines gauge\ngo_goroutines 9\n",
+/// );
 /// assert_eq!(
 ///     masked_exposition(scrape, is_time_family),
-///     "# TYPE m gauge\nm{job=\"j\"} 1\n\
-///      # TYPE push_failure_time_seconds gauge\npush_failure_time_seconds{job=\"j\"} 0\n\
-///      # TYPE push_time_seconds gauge\npush_time_seconds{job=\"j\"} T\n",
+///     concat!(
+///         "# TYPE m gauge\nm{job=\"j\"} 1\n",
+///         "# TYPE push_failure_time_seconds gauge\npush_failure_time_seconds{job=\"j\"} 0\n",
+///         "# TYPE push_time_seconds gauge\npush_time_seconds{job=\"j\"} T\n",
+///     ),
 /// );
 /// ```
 pub fn masked_exposition(exposition: &str, is_time: impl Fn(&str) -> bool) -> String {

@@ -83,14 +83,14 @@ fn summary() -> MetricFamily {
     let mut summary = prometheus::proto::Summary::default();
     summary.set_sample_count(2);
     summary.set_sample_sum(5120.0);
-    summary.set_quantile(vec![quantile(0.5, 1024.0), quantile(0.9, 4096.0)].into());
+    summary.set_quantile(vec![quantile(0.5, 1024.0), quantile(0.9, 4096.0)]);
     let mut metric = prometheus::proto::Metric::default();
     metric.set_summary(summary);
     let mut family = MetricFamily::default();
     family.set_name("demo_batch_size_bytes".to_owned());
     family.set_help("Batch size.".to_owned());
     family.set_field_type(MetricType::SUMMARY);
-    family.set_metric(vec![metric].into());
+    family.set_metric(vec![metric]);
     family
 }
 

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::Mutex;
@@ -14,7 +14,7 @@ use base64::engine::general_purpose::STANDARD;
 use pushgw_tests::normalise::{is_time_family, masked_exposition, masked_metrics_api};
 use pushgw_tests::{Error, Gateway, Target, http, wait_until};
 use serde_json::Value;
-use tempfile::TempDir;
+use tempfile::{NamedTempFile, TempDir};
 
 /// The basic-auth user of the gateways started by [`Pair::with_basic_auth`].
 pub const USER: &str = "pusher";
@@ -410,7 +410,7 @@ fn group_list(data: &Value) -> String {
         .map(|group| {
             let labels = group["labels"].as_object().into_iter().flatten();
             let pairs: Vec<String> = labels
-                .map(|(name, value)| format!("{name}={}", value))
+                .map(|(name, value)| format!("{name}={value}"))
                 .collect();
             format!("{{{}}}", pairs.join(","))
         })
@@ -493,7 +493,7 @@ pub fn program_args(base_url: &str, step: &Step) -> Vec<String> {
 pub struct Session {
     name: String,
     io: Mutex<SessionIo>,
-    stderr: fs::File,
+    stderr: NamedTempFile,
 }
 
 struct SessionIo {
@@ -505,11 +505,11 @@ struct SessionIo {
 impl Session {
     /// Starts `command` (called `name` in messages) with piped stdin and stdout.
     pub fn start(name: &str, mut command: Command) -> Session {
-        let stderr = tempfile::tempfile().expect("creating a file for a client's stderr");
+        let stderr = NamedTempFile::new().expect("creating a file for a client's stderr");
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(stderr.try_clone().expect("duplicating a file handle"))
+            .stderr(stderr.reopen().expect("opening a client's stderr file"))
             .spawn()
             .unwrap_or_else(|e| panic!("starting {name} ({command:?}): {e}"));
         let stdin = child.stdin.take();
@@ -545,11 +545,8 @@ impl Session {
     }
 
     fn stderr_text(&self) -> String {
-        let mut text = String::new();
-        let mut file = &self.stderr;
-        let _ = file.seek(SeekFrom::Start(0));
-        let _ = file.read_to_string(&mut text);
-        text
+        fs::read_to_string(self.stderr.path())
+            .unwrap_or_else(|e| format!("(cannot read {}: {e})", self.stderr.path().display()))
     }
 }
 
