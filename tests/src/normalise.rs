@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::Error;
-use crate::exposition::pushed_family_blocks;
+use crate::exposition::{family_blocks, is_gateway_own};
 
 /// What a masked value becomes.
 const MASK: &str = "T";
@@ -25,9 +25,11 @@ pub fn is_time_family(name: &str) -> bool {
     name == "push_time_seconds" || name == "push_failure_time_seconds" || name.ends_with("_created")
 }
 
-/// The pushed families of a `/metrics` scrape (see [`pushed_family_blocks`]) with the sample
-/// values of every family for which `is_time(name)` holds replaced by `T`, unless they are `0`
-/// (a group that never failed has `push_failure_time_seconds 0`, and that must still match).
+/// The pushed families of a `/metrics` scrape and the per-group `push_time_seconds` and
+/// `push_failure_time_seconds` (the gateway's other own families dropped, see
+/// [`is_gateway_own`]), with the sample values of every family for which `is_time(name)` holds
+/// replaced by `T`, unless they are `0` (a group that never failed has
+/// `push_failure_time_seconds 0`, and that must still match).
 ///
 /// ```
 /// use pushgw_tests::normalise::{is_time_family, masked_exposition};
@@ -48,7 +50,11 @@ pub fn is_time_family(name: &str) -> bool {
 /// ```
 pub fn masked_exposition(exposition: &str, is_time: impl Fn(&str) -> bool) -> String {
     let mut out = String::new();
-    for block in pushed_family_blocks(exposition) {
+    let per_group = |name: &str| !is_gateway_own(name) || is_time_family(name);
+    for block in family_blocks(exposition) {
+        if !per_group(&block.name) {
+            continue;
+        }
         if !is_time(&block.name) {
             out.push_str(&block.text);
             continue;
