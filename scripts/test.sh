@@ -13,6 +13,16 @@ command -v promtool >/dev/null || need_pkgs+=(prometheus)
 command -v systemd-analyze >/dev/null || need_pkgs+=(systemd)
 command -v curl >/dev/null || need_pkgs+=(curl)
 command -v chromium >/dev/null || need_pkgs+=(chromium)
+# The client matrix (tests/tests/client_matrix): Go's client_golang built offline from Debian's
+# GOPATH, Node.js with npm for prom-client, and OpenSSL headers for the Rust `prometheus` crate's
+# push client (reqwest with native-tls).
+command -v go >/dev/null || need_pkgs+=(golang-go)
+[[ -d /usr/share/gocode/src/github.com/prometheus/client_golang/prometheus/push ]] ||
+    need_pkgs+=(golang-github-prometheus-client-golang-dev)
+command -v node >/dev/null || need_pkgs+=(nodejs)
+command -v npm >/dev/null || need_pkgs+=(npm)
+command -v pkg-config >/dev/null || need_pkgs+=(pkg-config)
+pkg-config --exists openssl 2>/dev/null || need_pkgs+=(libssl-dev)
 if ((${#need_pkgs[@]})); then
     if [[ $(id -u) -ne 0 ]]; then
         echo "missing Debian packages: ${need_pkgs[*]}; run as root or: sudo apt-get install -y ${need_pkgs[*]}" >&2

@@ -19,6 +19,8 @@
 //!   responses, not errors.
 //! - [`exposition`]: splitting a text exposition into per-family blocks, to compare `/metrics`
 //!   of two gateways family by family.
+//! - [`normalise`]: `/metrics` and `/api/v1/metrics` of two gateways with their timestamps
+//!   masked, to compare what two runs of the same pushes left behind.
 //!
 //! ```no_run
 //! use pushgw_tests::{GoPushgateway, http};
@@ -33,6 +35,7 @@ pub mod exposition;
 mod go_pushgateway;
 pub mod http;
 mod in_process;
+pub mod normalise;
 mod port;
 mod process;
 mod program;
