@@ -35,9 +35,7 @@ pub struct PrivateIp {
 /// Parses and checks a `--private-ip` value.
 pub fn parse(text: &str) -> Result<PrivateIp, IpError> {
     // std's parser is strict already: no spaces, no leading zeros, no short forms.
-    let addr: Ipv4Addr = text
-        .parse()
-        .map_err(|_| IpError::Syntax(text.to_owned()))?;
+    let addr: Ipv4Addr = text.parse().map_err(|_| IpError::Syntax(text.to_owned()))?;
     let kind = if addr.is_loopback() {
         Some("loopback")
     } else if addr.is_unspecified() {
@@ -73,21 +71,66 @@ mod tests {
             ("172.16.3.4", "ok rfc1918"),
             ("192.168.1.20", "ok rfc1918"),
             ("100.64.1.2", "ok public"),
-            ("10.0.0.256", "\"10.0.0.256\" is not an IPv4 address (four decimal numbers 0-255 separated by dots)"),
-            ("10.0.0", "\"10.0.0\" is not an IPv4 address (four decimal numbers 0-255 separated by dots)"),
-            (" 10.0.0.5", "\" 10.0.0.5\" is not an IPv4 address (four decimal numbers 0-255 separated by dots)"),
-            ("10.0.0.5 ", "\"10.0.0.5 \" is not an IPv4 address (four decimal numbers 0-255 separated by dots)"),
-            ("010.0.0.5", "\"010.0.0.5\" is not an IPv4 address (four decimal numbers 0-255 separated by dots)"),
-            ("0x0a.0.0.5", "\"0x0a.0.0.5\" is not an IPv4 address (four decimal numbers 0-255 separated by dots)"),
-            ("fd00::5", "\"fd00::5\" is not an IPv4 address (four decimal numbers 0-255 separated by dots)"),
-            ("<your_private_ip>", "\"<your_private_ip>\" is not an IPv4 address (four decimal numbers 0-255 separated by dots)"),
-            ("", "\"\" is not an IPv4 address (four decimal numbers 0-255 separated by dots)"),
-            ("127.0.0.1", "127.0.0.1 is reserved (loopback), not the VM's private address"),
-            ("0.0.0.0", "0.0.0.0 is reserved (unspecified), not the VM's private address"),
-            ("255.255.255.255", "255.255.255.255 is reserved (broadcast), not the VM's private address"),
-            ("224.0.0.1", "224.0.0.1 is reserved (multicast), not the VM's private address"),
-            ("169.254.169.254", "169.254.169.254 is reserved (link-local), not the VM's private address"),
-            ("192.0.2.10", "192.0.2.10 is reserved (documentation), not the VM's private address"),
+            (
+                "10.0.0.256",
+                "\"10.0.0.256\" is not an IPv4 address (four decimal numbers 0-255 separated by dots)",
+            ),
+            (
+                "10.0.0",
+                "\"10.0.0\" is not an IPv4 address (four decimal numbers 0-255 separated by dots)",
+            ),
+            (
+                " 10.0.0.5",
+                "\" 10.0.0.5\" is not an IPv4 address (four decimal numbers 0-255 separated by dots)",
+            ),
+            (
+                "10.0.0.5 ",
+                "\"10.0.0.5 \" is not an IPv4 address (four decimal numbers 0-255 separated by dots)",
+            ),
+            (
+                "010.0.0.5",
+                "\"010.0.0.5\" is not an IPv4 address (four decimal numbers 0-255 separated by dots)",
+            ),
+            (
+                "0x0a.0.0.5",
+                "\"0x0a.0.0.5\" is not an IPv4 address (four decimal numbers 0-255 separated by dots)",
+            ),
+            (
+                "fd00::5",
+                "\"fd00::5\" is not an IPv4 address (four decimal numbers 0-255 separated by dots)",
+            ),
+            (
+                "<your_private_ip>",
+                "\"<your_private_ip>\" is not an IPv4 address (four decimal numbers 0-255 separated by dots)",
+            ),
+            (
+                "",
+                "\"\" is not an IPv4 address (four decimal numbers 0-255 separated by dots)",
+            ),
+            (
+                "127.0.0.1",
+                "127.0.0.1 is reserved (loopback), not the VM's private address",
+            ),
+            (
+                "0.0.0.0",
+                "0.0.0.0 is reserved (unspecified), not the VM's private address",
+            ),
+            (
+                "255.255.255.255",
+                "255.255.255.255 is reserved (broadcast), not the VM's private address",
+            ),
+            (
+                "224.0.0.1",
+                "224.0.0.1 is reserved (multicast), not the VM's private address",
+            ),
+            (
+                "169.254.169.254",
+                "169.254.169.254 is reserved (link-local), not the VM's private address",
+            ),
+            (
+                "192.0.2.10",
+                "192.0.2.10 is reserved (documentation), not the VM's private address",
+            ),
         ];
         for (input, expected) in cases {
             let got = match parse(input) {

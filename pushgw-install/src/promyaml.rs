@@ -78,7 +78,9 @@ pub enum SpliceError {
         value: String,
     },
     /// Two jobs named `pushgateway`: Prometheus rejects such a file anyway.
-    #[error("there are {0} jobs named `pushgateway`; Prometheus accepts only one, remove the others")]
+    #[error(
+        "there are {0} jobs named `pushgateway`; Prometheus accepts only one, remove the others"
+    )]
     DuplicateJob(usize),
     /// A `pushgateway` job exists and differs from ours.
     #[error(
@@ -134,7 +136,10 @@ pub fn add_job(text: &str, job: JobSpec, on_conflict: OnConflict) -> Result<Adde
 /// no such block (the installer added nothing, e.g. because an equivalent job was there before).
 pub fn remove_job(text: &str) -> Result<Option<String>, SpliceError> {
     let lines = Lines::new(text);
-    let Some(begin) = lines.iter().position(|line| line.text.trim_start() == BEGIN) else {
+    let Some(begin) = lines
+        .iter()
+        .position(|line| line.text.trim_start() == BEGIN)
+    else {
         return Ok(None);
     };
     let end = (begin + 1..lines.len())
@@ -169,7 +174,10 @@ fn job_lines(job: JobSpec, indent: &str, quote: char) -> [String; 4] {
         format!("{indent}- job_name: {quote}{JOB_NAME}{quote}"),
         format!("{indent}  honor_labels: true"),
         format!("{indent}  static_configs:"),
-        format!("{indent}    - targets: [{quote}localhost:{}{quote}]", job.port),
+        format!(
+            "{indent}    - targets: [{quote}localhost:{}{quote}]",
+            job.port
+        ),
     ]
 }
 
@@ -316,7 +324,9 @@ impl<'a> Lines<'a> {
 
     /// Where line `index` starts, or the end of the file.
     fn offset(&self, index: usize) -> usize {
-        self.lines.get(index).map_or(self.source.len(), |line| line.start)
+        self.lines
+            .get(index)
+            .map_or(self.source.len(), |line| line.start)
     }
 }
 
@@ -469,9 +479,8 @@ fn splice(lines: &Lines<'_>, place: &Place, job: JobSpec, quote: char) -> String
     let mut block = block.join(eol);
     // The block ends with a line ending unless it replaces or follows the last line of a file
     // that has none: the file keeps its style, and remove_job can undo it exactly.
-    let at_unterminated_end = place.end == lines.source.len()
-        && !text_before.is_empty()
-        && !lines.source.ends_with('\n');
+    let at_unterminated_end =
+        place.end == lines.source.len() && !text_before.is_empty() && !lines.source.ends_with('\n');
     if at_unterminated_end {
         if place.start == place.end {
             block.insert_str(0, eol);
@@ -537,11 +546,18 @@ mod tests {
             .map(|entry| entry.expect("a directory entry").path())
             .collect();
         inputs.sort();
-        assert!(inputs.len() >= 20, "at least 20 cases, found {}", inputs.len());
+        assert!(
+            inputs.len() >= 20,
+            "at least 20 cases, found {}",
+            inputs.len()
+        );
         let mut mismatches = Vec::new();
         for input in &inputs {
             let before = fs::read_to_string(input).expect("a UTF-8 test file");
-            let stem = input.file_stem().and_then(|s| s.to_str()).expect("a file name");
+            let stem = input
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .expect("a file name");
             let mut outputs: Vec<(String, String)> = Vec::new();
             match add_job(&before, JOB, OnConflict::Refuse) {
                 Ok(Added::Patched(after)) => {
@@ -601,7 +617,10 @@ mod tests {
     fn top_level_keys() {
         assert_eq!(top_level_key("scrape_configs:"), Some("scrape_configs"));
         assert_eq!(top_level_key("scrape_configs: # c"), Some("scrape_configs"));
-        assert_eq!(top_level_key("\"scrape_configs\" :"), Some("scrape_configs"));
+        assert_eq!(
+            top_level_key("\"scrape_configs\" :"),
+            Some("scrape_configs")
+        );
         assert_eq!(top_level_key("'a:b': 1"), Some("a:b"));
         assert_eq!(top_level_key("url:http://x"), None);
         assert_eq!(top_level_key("  nested: 1"), None);

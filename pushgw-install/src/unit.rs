@@ -232,7 +232,12 @@ mod tests {
 
     #[test]
     fn refuses_paths_that_would_need_quoting() {
-        for path in ["relative/pushgateway", "/opt/my gateway", "/opt/%n", "/opt/a\"b"] {
+        for path in [
+            "relative/pushgateway",
+            "/opt/my gateway",
+            "/opt/%n",
+            "/opt/a\"b",
+        ] {
             assert_eq!(
                 exec_start(&spec(Path::new(path))),
                 Err(UnitError::UnsafePath(path.to_owned())),
@@ -249,7 +254,10 @@ mod tests {
             --web.route-prefix=/ \\\n\n[Install]\nWantedBy=multi-user.target\n";
         assert_eq!(classify(tutorial), Existing::DanglingBackslash { line: 8 });
         let swallowing = "[Service]\nExecStart=/bin/gw \\\nRestart=on-failure\n";
-        assert_eq!(classify(swallowing), Existing::DanglingBackslash { line: 2 });
+        assert_eq!(
+            classify(swallowing),
+            Existing::DanglingBackslash { line: 2 }
+        );
         let fine = "[Service]\nExecStart=/bin/gw \\\n  --flag\n";
         assert_eq!(classify(fine), Existing::Other);
     }

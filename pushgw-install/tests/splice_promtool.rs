@@ -35,6 +35,10 @@ fn promtool_accepts_every_spliced_file() {
         }
         checked += 1;
     }
-    assert!(checked >= 15, "only {checked} spliced files found in {}", dir.display());
+    assert!(
+        checked >= 15,
+        "only {checked} spliced files found in {}",
+        dir.display()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
