@@ -24,7 +24,8 @@ use pushgw_install::{Class, Error, ip};
     version,
     after_help = EXIT_CODES,
     args_conflicts_with_subcommands = true,
-    subcommand_negates_reqs = true
+    subcommand_negates_reqs = true,
+    args_override_self = true
 )]
 struct Cli {
     #[command(subcommand)]
