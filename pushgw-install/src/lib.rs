@@ -7,7 +7,7 @@
 //! backups, rollback of a rejected config), idempotently (a second run touches nothing) and
 //! verifiably (target `up`, a pushed probe visible in a query with `honor_labels`).
 //!
-//! Pure parts, testable without a machine: [`ip`] (the `--private-ip` check), [`unit`] (the
+//! Pure parts, testable without a machine: [`ip`] (the `--private-ip` check), [`unit`](mod@unit) (the
 //! generated `pushgateway.service`), [`promyaml`] (the prometheus.yml splice), [`plan`] (file
 //! changes and their diffs), [`clock`]. Parts that touch the machine: [`files`] (paths under
 //! `--root`, atomic writes, backups), [`systemd`], [`prom`] and [`gateway`] (HTTP APIs),

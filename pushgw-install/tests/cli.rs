@@ -91,7 +91,8 @@ impl Target {
 
     fn install(&self, extra: &[&str]) -> Command {
         let binary = self.binary.to_string_lossy().into_owned();
-        let mut command = self.command(&["install", "--private-ip", "10.0.0.5", "--binary", &binary]);
+        let mut command =
+            self.command(&["install", "--private-ip", "10.0.0.5", "--binary", &binary]);
         command.args(extra);
         command
     }
@@ -126,7 +127,9 @@ fn install_then_a_second_run_changes_nothing() {
         .install(&[])
         .assert()
         .success()
-        .stdout(predicate::str::contains("created /usr/lib/systemd/system/pushgateway.service"))
+        .stdout(predicate::str::contains(
+            "created /usr/lib/systemd/system/pushgateway.service",
+        ))
         .stdout(predicate::str::contains("Reload Prometheus"))
         .stdout(predicate::str::contains("pushgw-install verify"));
 
@@ -157,7 +160,11 @@ fn install_then_a_second_run_changes_nothing() {
         .into_iter()
         .filter(|(path, _)| path.to_string_lossy().ends_with(".bak"))
         .collect();
-    assert_eq!(backups.len(), 1, "one backup of prometheus.yml: {backups:?}");
+    assert_eq!(
+        backups.len(),
+        1,
+        "one backup of prometheus.yml: {backups:?}"
+    );
     assert_eq!(
         backups[0].1.1.as_deref(),
         Some(DEBIAN_CONFIG.as_bytes()),
@@ -171,7 +178,11 @@ fn install_then_a_second_run_changes_nothing() {
         .success()
         .stdout(predicate::str::contains("Nothing changed"))
         .stdout(predicate::str::contains("Reload Prometheus").not());
-    assert_eq!(target.snapshot(), before, "bytes, modes and mtimes unchanged");
+    assert_eq!(
+        target.snapshot(),
+        before,
+        "bytes, modes and mtimes unchanged"
+    );
 }
 
 #[test]
@@ -182,9 +193,13 @@ fn dry_run_writes_nothing_and_shows_the_diffs() {
         .install(&["--dry-run"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("--- a/etc/prometheus/prometheus.yml"))
+        .stdout(predicate::str::contains(
+            "--- a/etc/prometheus/prometheus.yml",
+        ))
         .stdout(predicate::str::contains("+  - job_name: 'pushgateway'"))
-        .stdout(predicate::str::contains("+++ b/usr/lib/systemd/system/pushgateway.service"))
+        .stdout(predicate::str::contains(
+            "+++ b/usr/lib/systemd/system/pushgateway.service",
+        ))
         .stdout(predicate::str::contains("Dry run: nothing was written."));
     assert_eq!(target.snapshot(), before);
 }
@@ -197,7 +212,9 @@ fn uninstall_restores_prometheus_yml_byte_for_byte() {
         .command(&["uninstall"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("removed /usr/lib/systemd/system/pushgateway.service"));
+        .stdout(predicate::str::contains(
+            "removed /usr/lib/systemd/system/pushgateway.service",
+        ));
     assert_eq!(target.read(CONFIG), DEBIAN_CONFIG);
     assert!(!target.path(UNIT).exists());
     assert!(!target.path(BINARY).exists());
@@ -218,7 +235,11 @@ fn a_job_that_was_there_before_survives_uninstall() {
     );
     target.write(CONFIG, &with_job);
     target.install(&[]).assert().success();
-    assert_eq!(target.read(CONFIG), with_job, "an equivalent job is left alone");
+    assert_eq!(
+        target.read(CONFIG),
+        with_job,
+        "an equivalent job is left alone"
+    );
     target.command(&["uninstall"]).assert().success();
     assert_eq!(target.read(CONFIG), with_job);
 }
@@ -259,11 +280,16 @@ fn the_tutorial_unit_is_backed_up_and_replaced() {
         .assert()
         .success()
         .stdout(predicate::str::contains("dangling `\\`"))
-        .stdout(predicate::str::contains("replaced /usr/lib/systemd/system/pushgateway.service"));
+        .stdout(predicate::str::contains(
+            "replaced /usr/lib/systemd/system/pushgateway.service",
+        ));
     let backup = target
         .snapshot()
         .into_iter()
-        .find(|(path, _)| path.to_string_lossy().contains("pushgateway.service.pushgw-install."))
+        .find(|(path, _)| {
+            path.to_string_lossy()
+                .contains("pushgateway.service.pushgw-install.")
+        })
         .expect("a backup of the tutorial's unit");
     assert_eq!(backup.1.1.as_deref(), Some(tutorial.as_bytes()));
 }
@@ -277,32 +303,123 @@ fn squatter() -> u16 {
         for mut stream in listener.incoming().flatten() {
             let mut request = [0; 4096];
             let _ = stream.read(&mut request);
-            let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            let _ = stream.write_all(
+                b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
         }
     });
     port
+}
+
+/// A run refused by preflight.
+struct Case<'a> {
+    what: &'a str,
+    /// The prometheus.yml to use instead of Debian's; `Some("")` removes it.
+    config: Option<&'a str>,
+    args: Vec<&'a str>,
+    code: i32,
+    /// A fragment of the error message.
+    message: &'a str,
 }
 
 #[test]
 fn every_preflight_failure_leaves_the_root_untouched() {
     let busy_port = squatter().to_string();
     let nobody = format!("http://127.0.0.1:{}", free_port());
-    // (what, prometheus.yml or None to remove it, extra arguments, exit code, stderr fragment)
-    let cases: &[(&str, Option<&str>, Vec<&str>, i32, &str)] = &[
-        ("bad ip", None, vec!["--private-ip", "10.0.0.256"], 2, "\"10.0.0.256\" is not an IPv4 address"),
-        ("space ip", None, vec!["--private-ip", " 10.0.0.5"], 2, "is not an IPv4 address"),
-        ("ipv6", None, vec!["--private-ip", "fd00::5"], 2, "is not an IPv4 address"),
-        ("loopback", None, vec!["--private-ip", "127.0.0.1"], 2, "reserved (loopback)"),
-        ("systemd on a root", None, vec!["--service-manager", "systemd"], 2, "needs --service-manager=none"),
-        ("no binary", None, vec!["--binary", "/nonexistent/pushgw-sidecar"], 4, "--binary /nonexistent/pushgw-sidecar"),
-        ("prometheus down", None, vec!["--prometheus-url", &nobody], 7, "Prometheus does not answer"),
-        ("no config", Some(""), vec![], 5, "prometheus.yml not found"),
-        ("invalid yaml", Some("global:\n  scrape_interval: 15s\n scrape_configs:\n"), vec![], 5, "not valid YAML"),
-        ("flow list", Some("scrape_configs: []\n"), vec![], 5, "alone on its line"),
-        ("promtool", Some("rule_files:\n  - missing_rules.yml\nscrape_configs:\n"), vec![], 5, "promtool rejects"),
-        ("port busy", None, vec!["--listen-port", &busy_port], 6, "is held by a program that is not a Pushgateway"),
+    let cases = [
+        Case {
+            what: "bad ip",
+            config: None,
+            args: vec!["--private-ip", "10.0.0.256"],
+            code: 2,
+            message: "\"10.0.0.256\" is not an IPv4 address",
+        },
+        Case {
+            what: "space ip",
+            config: None,
+            args: vec!["--private-ip", " 10.0.0.5"],
+            code: 2,
+            message: "is not an IPv4 address",
+        },
+        Case {
+            what: "ipv6",
+            config: None,
+            args: vec!["--private-ip", "fd00::5"],
+            code: 2,
+            message: "is not an IPv4 address",
+        },
+        Case {
+            what: "loopback",
+            config: None,
+            args: vec!["--private-ip", "127.0.0.1"],
+            code: 2,
+            message: "reserved (loopback)",
+        },
+        Case {
+            what: "systemd on a root",
+            config: None,
+            args: vec!["--service-manager", "systemd"],
+            code: 2,
+            message: "needs --service-manager=none",
+        },
+        Case {
+            what: "no binary",
+            config: None,
+            args: vec!["--binary", "/nonexistent/pushgw-sidecar"],
+            code: 4,
+            message: "--binary /nonexistent/pushgw-sidecar",
+        },
+        Case {
+            what: "prometheus down",
+            config: None,
+            args: vec!["--prometheus-url", &nobody],
+            code: 7,
+            message: "Prometheus does not answer",
+        },
+        Case {
+            what: "no config",
+            config: Some(""),
+            args: vec![],
+            code: 5,
+            message: "prometheus.yml not found",
+        },
+        Case {
+            what: "invalid yaml",
+            config: Some("global:\n  scrape_interval: 15s\n scrape_configs:\n"),
+            args: vec![],
+            code: 5,
+            message: "not valid YAML",
+        },
+        Case {
+            what: "flow list",
+            config: Some("scrape_configs: []\n"),
+            args: vec![],
+            code: 5,
+            message: "alone on its line",
+        },
+        Case {
+            what: "promtool",
+            config: Some("rule_files:\n  - missing_rules.yml\nscrape_configs:\n"),
+            args: vec![],
+            code: 5,
+            message: "promtool rejects",
+        },
+        Case {
+            what: "port busy",
+            config: None,
+            args: vec!["--listen-port", &busy_port],
+            code: 6,
+            message: "is held by a program that is not a Pushgateway",
+        },
     ];
-    for (what, config, extra, code, message) in cases {
+    for Case {
+        what,
+        config,
+        args: extra,
+        code,
+        message,
+    } in &cases
+    {
         let target = Target::new();
         match config {
             Some("") => fs::remove_file(target.path(CONFIG)).expect("removing the config"),
@@ -339,7 +456,9 @@ fn messages_are_japanese_when_lang_is_ja() {
         .install(&["--lang", "ja", "--dry-run"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("ドライラン: 何も書き込んでいません。"));
+        .stdout(predicate::str::contains(
+            "ドライラン: 何も書き込んでいません。",
+        ));
 }
 
 #[test]
@@ -350,7 +469,9 @@ fn help_documents_the_exit_codes() {
         .assert()
         .success()
         .stdout(predicate::str::contains("--private-ip <IP>"))
-        .stdout(predicate::str::contains("6 gateway port held by another program"));
+        .stdout(predicate::str::contains(
+            "6 gateway port held by another program",
+        ));
 }
 
 #[test]
@@ -364,7 +485,14 @@ fn changing_the_system_needs_root() {
     command
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
         .arg(installer)
-        .args(["--private-ip", "10.0.0.5", "--binary", &binary, "--service-manager", "systemd"])
+        .args([
+            "--private-ip",
+            "10.0.0.5",
+            "--binary",
+            &binary,
+            "--service-manager",
+            "systemd",
+        ])
         .arg("--root")
         .arg(target.root.path())
         .env("LANG", "C.UTF-8");

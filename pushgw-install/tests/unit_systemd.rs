@@ -31,7 +31,11 @@ fn systemd_analyze_verifies_the_unit_and_rates_it_safe() {
         .output()
         .expect("running systemd-analyze verify");
     let stderr = String::from_utf8_lossy(&verify.stderr);
-    assert!(verify.status.success() && stderr.is_empty(), "{}: {stderr}", verify.status);
+    assert!(
+        verify.status.success() && stderr.is_empty(),
+        "{}: {stderr}",
+        verify.status
+    );
 
     let security = Command::new(&analyze)
         .args(["security", "--offline=true"])
