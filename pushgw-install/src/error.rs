@@ -21,7 +21,7 @@ pub enum Class {
     Port,
     /// Prometheus is unreachable, cannot reload, or rejected the new config (rolled back).
     Prometheus,
-    /// Writing a file failed.
+    /// Reading or writing a file failed (other than for lack of permission).
     Write,
     /// systemctl failed or the service did not become ready.
     Service,
@@ -51,7 +51,7 @@ pub const EXIT_CODES: &str = "Exit codes: 0 success (also when nothing had to ch
 1 unexpected internal error, 2 invalid arguments, 3 not root / permission denied, \
 4 missing systemd, binary or tool, 5 prometheus.yml missing, invalid or conflicting, \
 6 gateway port held by another program, 7 Prometheus unreachable or config reload failed \
-(rolled back), 8 writing a file failed, 9 systemctl or service start failed, \
+(rolled back), 8 reading or writing a file failed, 9 systemctl or service start failed, \
 10 verification failed (target not up, probe not scraped).";
 
 /// A failure, with its message in English and Japanese.

@@ -637,7 +637,7 @@ fn find_config(
                 let path = PathBuf::from(&flags.config_file);
                 if path.is_absolute() {
                     candidates.push(path);
-                } else if let Some(cwd) = prometheus_cwd(prometheus) {
+                } else if let Ok(Some(cwd)) = prometheus.cwd() {
                     candidates.push(cwd.join(path));
                 }
             }
@@ -680,13 +680,6 @@ fn find_config(
         existing,
         text,
     })
-}
-
-/// The working directory of the Prometheus process, for a relative `config.file`.
-fn prometheus_cwd(prometheus: &Prometheus) -> Option<PathBuf> {
-    let response = crate::http::get(&prometheus.url("/api/v1/status/runtimeinfo")).ok()?;
-    let body: serde_json::Value = serde_json::from_str(&response.body).ok()?;
-    body["data"]["CWD"].as_str().map(PathBuf::from)
 }
 
 fn splice_error(config: &ConfigFile, error: SpliceError, ui: &Ui) -> Error {

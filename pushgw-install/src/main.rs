@@ -144,18 +144,18 @@ fn main() -> ExitCode {
 fn run(command: Command, ui: &Ui) -> anyhow::Result<()> {
     match command {
         Command::Install(args) => {
-            let mut options = options(args.common, args.private_ip.as_deref(), ui)?;
+            let mut options = options(args.common, args.private_ip.as_deref())?;
             options.binary = args.binary;
             options.dry_run = args.dry_run;
             options.force = args.force;
             install::install(&options, ui).context("install")?;
         }
         Command::Verify(args) => {
-            let options = options(args.common, args.private_ip.as_deref(), ui)?;
+            let options = options(args.common, args.private_ip.as_deref())?;
             install::verify(&options, ui).context("verify")?;
         }
         Command::Uninstall(args) => {
-            let mut options = options(args.common, None, ui)?;
+            let mut options = options(args.common, None)?;
             options.dry_run = args.dry_run;
             install::uninstall(&options, ui).context("uninstall")?;
         }
@@ -163,7 +163,7 @@ fn run(command: Command, ui: &Ui) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn options(common: Common, private_ip: Option<&str>, ui: &Ui) -> Result<Options, Error> {
+fn options(common: Common, private_ip: Option<&str>) -> Result<Options, Error> {
     let private_ip = private_ip
         .map(|text| {
             ip::parse(text).map_err(|error| {
@@ -177,7 +177,6 @@ fn options(common: Common, private_ip: Option<&str>, ui: &Ui) -> Result<Options,
             })
         })
         .transpose()?;
-    let _ = ui;
     Ok(Options {
         root: common.root,
         listen_port: common.listen_port,

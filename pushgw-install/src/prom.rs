@@ -111,6 +111,13 @@ impl Prometheus {
         Ok((success, time))
     }
 
+    /// The server's working directory (`CWD` in `/api/v1/status/runtimeinfo`), against which a
+    /// relative `config.file` is resolved.
+    pub fn cwd(&self) -> Result<Option<std::path::PathBuf>, PromError> {
+        let data = self.data("/api/v1/status/runtimeinfo")?;
+        Ok(data["CWD"].as_str().map(std::path::PathBuf::from))
+    }
+
     /// `POST /-/reload`: synchronous; an error carries Prometheus' reason (403 when the
     /// lifecycle API is off, 500 with `failed to reload config: ...` for a bad file).
     pub fn reload(&self) -> Result<(), PromError> {

@@ -34,7 +34,10 @@ impl Installed {
         let config = root.path().join("etc/prometheus/prometheus.yml");
         fs::create_dir_all(config.parent().expect("a parent")).expect("mkdir");
         let fast = DEBIAN_CONFIG.replace("scrape_interval:     15s", "scrape_interval:     1s");
-        assert_ne!(fast, DEBIAN_CONFIG, "Debian's global scrape_interval line moved");
+        assert_ne!(
+            fast, DEBIAN_CONFIG,
+            "Debian's global scrape_interval line moved"
+        );
         fs::write(&config, fast).expect("writing prometheus.yml");
         let program = find_program("prometheus", "prometheus");
         // promtool must be there: the installer checks the new file with it.
@@ -44,7 +47,10 @@ impl Installed {
             command
                 .arg(format!("--web.listen-address=127.0.0.1:{port}"))
                 .arg(format!("--config.file={}", config.display()))
-                .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+                .arg(format!(
+                    "--storage.tsdb.path={}",
+                    dir.join("data").display()
+                ))
                 .arg("--web.enable-lifecycle");
             command
         }));
@@ -56,7 +62,11 @@ impl Installed {
         // The binary is found next to pushgw-install (target/<profile>/pushgw-sidecar), and
         // prometheus.yml through the default search under --root.
         let output = installed.installer(&["install", "--private-ip", "10.0.0.5"]);
-        assert!(output.status.success(), "install failed:\n{}", describe(&output));
+        assert!(
+            output.status.success(),
+            "install failed:\n{}",
+            describe(&output)
+        );
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(stdout.contains("Reload Prometheus"), "{stdout}");
         installed
@@ -108,9 +118,11 @@ impl Installed {
         command.args(&args);
         let gateway = Process::spawn("pushgw-sidecar (ExecStart)", &command);
         let ready = format!("http://127.0.0.1:{}/-/ready", self.port);
-        wait_until(Duration::from_secs(30), "the installed gateway to be ready", || {
-            http::get(&ready).map(|response| response.status == 200)
-        });
+        wait_until(
+            Duration::from_secs(30),
+            "the installed gateway to be ready",
+            || http::get(&ready).map(|response| response.status == 200),
+        );
         gateway
     }
 
@@ -142,15 +154,28 @@ fn install_reloads_prometheus_and_verify_passes() {
         .and_then(|response| response.json())
         .expect("Prometheus' loaded config");
     let yaml = loaded["data"]["yaml"].as_str().unwrap_or_default();
-    assert!(yaml.contains("job_name: pushgateway"), "not reloaded:\n{yaml}");
+    assert!(
+        yaml.contains("job_name: pushgateway"),
+        "not reloaded:\n{yaml}"
+    );
 
     let _gateway = installed.start_gateway();
     let output = installed.installer(&["verify", "--private-ip", "10.0.0.5"]);
-    assert!(output.status.success(), "verify failed:\n{}", describe(&output));
+    assert!(
+        output.status.success(),
+        "verify failed:\n{}",
+        describe(&output)
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("health=up"), "{stdout}");
-    assert!(stdout.contains("pushgw_install_probe{job=\"pushgw_install\"}"), "{stdout}");
-    assert!(stdout.contains("http://<spring_board_fqdn>/10.0.0.5/pushgateway/"), "{stdout}");
+    assert!(
+        stdout.contains("pushgw_install_probe{job=\"pushgw_install\"}"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("http://<spring_board_fqdn>/10.0.0.5/pushgateway/"),
+        "{stdout}"
+    );
 
     // The probe group is gone again: the trainee starts from a clean gateway.
     let metrics = http::get(&format!("http://127.0.0.1:{}/metrics", installed.port))
@@ -168,9 +193,11 @@ fn install_reloads_prometheus_and_verify_passes() {
 fn verify_reports_a_stopped_gateway_as_down_with_prometheus_last_error() {
     let installed = Installed::new();
     let gateway = installed.start_gateway();
-    wait_until(Duration::from_secs(60), "the pushgateway target to be up", || {
-        installed.target_health().map(|health| health == "up")
-    });
+    wait_until(
+        Duration::from_secs(60),
+        "the pushgateway target to be up",
+        || installed.target_health().map(|health| health == "up"),
+    );
     drop(gateway);
 
     let output = installed.installer(&["verify", "--timeout", "30"]);
