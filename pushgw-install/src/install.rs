@@ -644,10 +644,13 @@ fn find_config(
             candidates.extend(CONFIG_CANDIDATES.iter().map(PathBuf::from));
         }
     }
-    let Some(found) = candidates
-        .iter()
-        .find(|candidate| root.host(candidate).is_file())
-    else {
+    // Symbolic links are followed inside the root: an absolute link target means the target
+    // system's path, not this machine's.
+    let found = candidates.iter().find_map(|candidate| {
+        let resolved = root.resolve(candidate).ok()?;
+        root.host(&resolved).is_file().then_some(resolved)
+    });
+    let Some(target) = found else {
         let looked = candidates
             .iter()
             .map(|path| root.host(path).display().to_string())
@@ -661,9 +664,6 @@ fn find_config(
             ),
         ));
     };
-    let target = root
-        .resolve(found)
-        .map_err(|error| read_error(&root.host(found), &error))?;
     let host = root.host(&target);
     let existing =
         read_host(&host)?.ok_or_else(|| read_error(&host, &io::ErrorKind::NotFound.into()))?;

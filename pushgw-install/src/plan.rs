@@ -162,3 +162,81 @@ impl Plan {
         Ok(applied)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::*;
+
+    fn existing(bytes: &[u8], mode: u32) -> Existing {
+        Existing {
+            bytes: bytes.to_vec(),
+            mode,
+            uid: 0,
+            gid: 0,
+        }
+    }
+
+    fn change(old: Option<Existing>, new: Option<&[u8]>, mode: u32) -> Change {
+        Change {
+            target: PathBuf::from("/etc/prometheus/prometheus.yml"),
+            host: PathBuf::from("/nonexistent/etc/prometheus/prometheus.yml"),
+            old,
+            new: new.map(|bytes| Content {
+                bytes: bytes.to_vec(),
+                mode,
+                owner: None,
+            }),
+            backup: true,
+        }
+    }
+
+    #[test]
+    fn actions_and_diffs() {
+        let same = change(Some(existing(b"a\n", 0o644)), Some(b"a\n"), 0o644);
+        assert_eq!(same.action(), Action::Keep);
+        assert_eq!(same.diff(), "");
+
+        let edited = change(
+            Some(existing(b"scrape_configs:\n  - job_name: x\n", 0o644)),
+            Some(b"scrape_configs:\n  - job_name: x\n  - job_name: pushgateway\n"),
+            0o600,
+        );
+        assert_eq!(edited.action(), Action::Replace);
+        expect![[r#"
+            --- a/etc/prometheus/prometheus.yml
+            +++ b/etc/prometheus/prometheus.yml
+            @@ -1,2 +1,3 @@
+             scrape_configs:
+               - job_name: x
+            +  - job_name: pushgateway
+            mode /etc/prometheus/prometheus.yml: 644 -> 600
+        "#]]
+        .assert_eq(&edited.diff());
+
+        let binary = change(None, Some(&[0xff, 0xfe, 0]), 0o755);
+        assert_eq!(binary.action(), Action::Create);
+        expect![[r#"
+            Binary files /dev/null and b/etc/prometheus/prometheus.yml differ (0 -> 3 bytes)
+        "#]]
+        .assert_eq(&binary.diff());
+
+        let removed = change(Some(existing(b"x\n", 0o644)), None, 0);
+        assert_eq!(removed.action(), Action::Remove);
+        assert!(
+            removed
+                .diff()
+                .starts_with("--- a/etc/prometheus/prometheus.yml\n+++ /dev/null\n")
+        );
+
+        let plan = Plan {
+            changes: vec![same, removed],
+        };
+        assert!(!plan.is_noop());
+        assert!(
+            plan.changed(Path::new("/etc/prometheus/prometheus.yml"))
+                .is_some()
+        );
+    }
+}

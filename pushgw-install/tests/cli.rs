@@ -502,3 +502,48 @@ fn changing_the_system_needs_root() {
         .stderr(predicate::str::contains("must run as root"));
     assert_eq!(target.snapshot(), before);
 }
+
+#[test]
+fn owner_mode_and_symlinks_of_prometheus_yml_are_kept() {
+    let target = Target::new();
+    let real = "/etc/prometheus/real/prometheus.yml";
+    target.write(real, DEBIAN_CONFIG);
+    fs::remove_file(target.path(CONFIG)).expect("removing the plain file");
+    std::os::unix::fs::symlink(real, target.path(CONFIG)).expect("an absolute symlink");
+    let real_path = target.path(real);
+    fs::set_permissions(&real_path, fs::Permissions::from_mode(0o640)).expect("chmod");
+    std::os::unix::fs::chown(&real_path, Some(65534), Some(65534))
+        .expect("chown (tests run as root)");
+
+    target.install(&[]).assert().success();
+    let link = fs::symlink_metadata(target.path(CONFIG)).expect("the link");
+    assert!(link.file_type().is_symlink(), "the link is still a link");
+    let meta = fs::metadata(&real_path).expect("the real file");
+    assert_eq!(
+        (meta.mode() & 0o7777, meta.uid(), meta.gid()),
+        (0o640, 65534, 65534)
+    );
+    assert!(target.read(real).contains("job_name: 'pushgateway'"));
+}
+
+#[test]
+fn a_config_prometheus_rejects_is_rolled_back() {
+    // A Prometheus of its own, whose config file is broken behind its back: the reload fails
+    // with HTTP 500 whatever the installer wrote, as it would for a config promtool accepts
+    // but the server does not (e.g. a file the prometheus user cannot read).
+    let prometheus = Prometheus::start("global:\n  scrape_interval: 1s\n");
+    fs::write(prometheus.config_file(), "global: [\n").expect("breaking the config");
+    let target = Target::new();
+    let binary = target.binary.to_string_lossy().into_owned();
+    let mut command = target.command(&["install", "--private-ip", "10.0.0.5", "--binary", &binary]);
+    command
+        .arg("--prometheus-url")
+        .arg(prometheus.base_url())
+        .assert()
+        .code(7)
+        .stderr(predicate::str::contains(
+            "Prometheus did not accept the new config",
+        ))
+        .stderr(predicate::str::contains("restored"));
+    assert_eq!(target.read(CONFIG), DEBIAN_CONFIG, "the original is back");
+}
