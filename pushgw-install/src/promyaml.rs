@@ -65,8 +65,9 @@ pub enum SpliceError {
     /// `scrape_configs` holds a scalar or a mapping.
     #[error("`scrape_configs` is not a list of scrape jobs")]
     NotAList,
-    /// `scrape_configs: [...]` or `scrape_configs: ~` on one line: the job cannot be spliced in
-    /// without rewriting the trainee's line.
+    /// Jobs written as a flow sequence on the key's line (`scrape_configs: [{job_name: a}]`):
+    /// the job cannot be spliced in without rewriting the trainee's line. (An empty `[]` or a
+    /// null is fine: that line is replaced and kept in the block.)
     #[error(
         "line {line}: `scrape_configs` has its value on the same line ({value}); write \
          `scrape_configs:` alone on its line with the jobs below it, then re-run"
@@ -389,11 +390,29 @@ fn locate(lines: &Lines<'_>, doc: &Document, replace: Option<usize>) -> Result<P
     };
     let key_line = lines.get(key);
     let after_colon = key_line.text[key_line.text.find(':').map_or(0, |at| at + 1)..].trim();
-    if !after_colon.is_empty() && !after_colon.starts_with('#') {
-        return Err(SpliceError::InlineValue {
-            line: key + 1,
-            value: after_colon.to_owned(),
-        });
+    let inline_value = match after_colon.split_once(" #") {
+        Some((value, _comment)) => value.trim_end(),
+        None if after_colon.starts_with('#') => "",
+        None => after_colon,
+    };
+    match inline_value {
+        "" => {}
+        // An empty list or null on the key's line: the whole line is replaced by the block
+        // (and kept in it, for remove_job).
+        "[]" | "~" | "null" | "Null" | "NULL" => {
+            return Ok(Place {
+                start: key_line.start,
+                end: key_line.end,
+                indent: "  ".to_owned(),
+                with_key: true,
+            });
+        }
+        value => {
+            return Err(SpliceError::InlineValue {
+                line: key + 1,
+                value: value.to_owned(),
+            });
+        }
     }
     let next_key = (key + 1..lines.len())
         .find(|&index| is_top_level_boundary(&lines.get(index)))

@@ -392,7 +392,9 @@ fn every_preflight_failure_leaves_the_root_untouched() {
         },
         Case {
             what: "flow list",
-            config: Some("scrape_configs: []\n"),
+            config: Some(
+                "scrape_configs: [{job_name: x, static_configs: [{targets: ['localhost:1']}]}]\n",
+            ),
             args: vec![],
             code: 5,
             message: "alone on its line",
