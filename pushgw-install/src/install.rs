@@ -141,6 +141,16 @@ pub fn install(options: &Options, ui: &Ui) -> Result<Outcome> {
         } else {
             OnConflict::Refuse
         };
+        for other in promyaml::other_jobs_scraping(&config.text, job) {
+            step.note(&format!(
+                "{}: `{other}` {}",
+                ui.pick("warning", "警告"),
+                ui.pick(
+                    "scrapes the gateway too; with the new job its series would be scraped twice, consider removing it",
+                    "も Pushgateway をスクレイプしています。新しいジョブと二重になるので削除を検討してください"
+                )
+            ));
+        }
         let new_config = match promyaml::add_job(&config.text, job, on_conflict) {
             Ok(Added::AlreadyConfigured) => None,
             Ok(Added::Patched(text)) => Some(text),
@@ -151,6 +161,9 @@ pub fn install(options: &Options, ui: &Ui) -> Result<Outcome> {
             if !options.dry_run {
                 check_reload_possible(&prometheus, flags.as_ref(), options)?;
             }
+        }
+        if options.service_manager == ServiceManager::Systemd {
+            check_debian_gateway(&step, ui)?;
         }
         check_port(options.listen_port, &step, ui)?;
         // Checked with the source binary in ExecStart: the installed one does not exist yet.
@@ -827,6 +840,36 @@ fn check_reload_possible(
             prometheus.url("")
         ),
     ))
+}
+
+/// Debian's `prometheus-pushgateway.service` must not run next to ours (it takes port 9091 and
+/// has its own persistence); enabled but stopped, it would come back at the next boot.
+fn check_debian_gateway(step: &crate::ui::Step, ui: &Ui) -> Result<()> {
+    const DEBIAN_UNIT: &str = "prometheus-pushgateway.service";
+    if systemd::systemctl(&["is-active", "--quiet", DEBIAN_UNIT]).is_ok() {
+        return Err(Error::new(
+            Class::Port,
+            format!(
+                "Debian's {DEBIAN_UNIT} is running: stop and disable it first \
+                 (`systemctl disable --now prometheus-pushgateway`), then re-run"
+            ),
+            format!(
+                "Debian の {DEBIAN_UNIT} が動いています。先に停止・無効化してから \
+                 (`systemctl disable --now prometheus-pushgateway`) 再実行してください"
+            ),
+        ));
+    }
+    if systemd::systemctl(&["is-enabled", "--quiet", DEBIAN_UNIT]).is_ok() {
+        step.note(&format!(
+            "{}: {DEBIAN_UNIT} {}",
+            ui.pick("warning", "警告"),
+            ui.pick(
+                "is enabled and would start at the next boot: `systemctl disable prometheus-pushgateway`",
+                "が有効になっており次回起動時に動き出します: `systemctl disable prometheus-pushgateway`"
+            )
+        ));
+    }
+    Ok(())
 }
 
 /// The port must be free or held by a gateway set up the hands-on way (ours, maybe for another

@@ -169,6 +169,21 @@ pub fn remove_job(text: &str) -> Result<Option<String>, SpliceError> {
     Ok(Some(restored))
 }
 
+/// The names of jobs other than `pushgateway` that scrape the gateway's port on this machine:
+/// with `honor_labels` both would write the same series (spec/installer.md §2.2), so the
+/// installer warns about them. Empty for text that does not parse.
+pub fn other_jobs_scraping(text: &str, job: JobSpec) -> Vec<String> {
+    let Ok(doc) = Document::parse(text) else {
+        return Vec::new();
+    };
+    doc.jobs()
+        .unwrap_or_default()
+        .iter()
+        .filter(|item| job_name(item) != Some(JOB_NAME) && scrapes(item, job))
+        .filter_map(|item| job_name(item).map(str::to_owned))
+        .collect()
+}
+
 /// The lines of the job block, without markers, indented by `indent`.
 fn job_lines(job: JobSpec, indent: &str, quote: char) -> [String; 4] {
     [
@@ -197,14 +212,18 @@ fn job_name(item: &Value) -> Option<&str> {
 /// Whether an existing `pushgateway` job does what ours would: `honor_labels: true` and a static
 /// target on this machine's gateway port.
 fn is_equivalent(item: &Value, job: JobSpec) -> bool {
+    item.get("honor_labels").and_then(Value::as_bool) == Some(true) && scrapes(item, job)
+}
+
+/// Whether a job has a static target on this machine's gateway port.
+fn scrapes(item: &Value, job: JobSpec) -> bool {
     let accepted = [
         format!("localhost:{}", job.port),
         format!("127.0.0.1:{}", job.port),
         format!("[::1]:{}", job.port),
         format!("{}:{}", job.private_ip, job.port),
     ];
-    let honors = item.get("honor_labels").and_then(Value::as_bool) == Some(true);
-    let targets = item
+    let mut targets = item
         .get("static_configs")
         .and_then(Value::as_sequence)
         .into_iter()
@@ -212,7 +231,7 @@ fn is_equivalent(item: &Value, job: JobSpec) -> bool {
         .filter_map(|config| config.get("targets").and_then(Value::as_sequence))
         .flatten()
         .filter_map(Value::as_str);
-    honors && targets.into_iter().any(|t| accepted.iter().any(|a| a == t))
+    targets.any(|t| accepted.iter().any(|a| a == t))
 }
 
 /// The parsed file: its top-level mapping (empty for an empty file).
@@ -630,6 +649,13 @@ mod tests {
             remove_job(&format!("scrape_configs:\n  {BEGIN}\n")),
             Err(SpliceError::UnterminatedBlock(2))
         );
+    }
+
+    #[test]
+    fn other_jobs_on_the_gateway_port_are_found() {
+        let text = "scrape_configs:\n  - job_name: pushgateway\n    static_configs: [{targets: ['localhost:9091']}]\n  - job_name: old\n    static_configs: [{targets: ['127.0.0.1:9091']}]\n  - job_name: node\n    static_configs: [{targets: ['localhost:9100']}]\n";
+        assert_eq!(other_jobs_scraping(text, JOB), ["old"]);
+        assert!(other_jobs_scraping("not: [valid", JOB).is_empty());
     }
 
     #[test]
