@@ -549,3 +549,27 @@ fn a_config_prometheus_rejects_is_rolled_back() {
         .stderr(predicate::str::contains("restored"));
     assert_eq!(target.read(CONFIG), DEBIAN_CONFIG, "the original is back");
 }
+
+#[test]
+fn binary_may_be_an_unpacked_release_directory() {
+    let target = Target::new();
+    let release = tempfile::tempdir().expect("a release directory");
+    let sidecar = release.path().join("pushgw-sidecar");
+    fs::copy(&target.binary, &sidecar).expect("copying the stand-in");
+    let release_dir = release.path().to_string_lossy().into_owned();
+    target
+        .command(&[
+            "install",
+            "--private-ip",
+            "10.0.0.5",
+            "--dry-run",
+            "--binary",
+            &release_dir,
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "binary: {}",
+            sidecar.display()
+        )));
+}
