@@ -150,6 +150,12 @@ pub struct Flags {
           value_parser = parse_duration)]
     pub persistence_interval: Duration,
 
+    #[arg(help = "Make every acknowledged push and delete durable before answering: a write-ahead log next to --persistence.file, fsynced per request (concurrent requests share one fsync) and compacted into the file on each persist. Needs --persistence.file. (pushgw extension)",
+          long = "persistence.sync", value_name = "BOOL", num_args = 0..=1,
+          require_equals = true, default_value = "false", default_missing_value = "true",
+          value_parser = parse_bool, hide_default_value = true)]
+    pub persistence_sync: bool,
+
     #[arg(help = "Do not check consistency of pushed metrics. DANGEROUS.",
           long = "push.disable-consistency-check", value_name = "BOOL", num_args = 0..=1,
           require_equals = true, default_value = "false", default_missing_value = "true",
@@ -270,6 +276,9 @@ impl Flags {
         // Our extension: listed only when in use, so that the map stays the reference's by default.
         if let Some(ttl) = self.group_ttl() {
             entries.push(("push.group-ttl".to_owned(), duration::format(ttl)));
+        }
+        if self.persistence_sync {
+            entries.push(("persistence.sync".to_owned(), "true".to_owned()));
         }
         entries.sort();
         entries

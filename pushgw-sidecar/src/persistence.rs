@@ -27,6 +27,8 @@ use anyhow::Context as _;
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
+use crate::wal::SnapshotId;
+
 /// Turns the store into persistence bytes and back; implemented over the gateway.
 pub trait Snapshotter: Send + Sync + 'static {
     /// The whole store as bytes.
@@ -50,6 +52,8 @@ pub enum Loaded {
     Restored {
         /// Its size in bytes.
         bytes: usize,
+        /// Its content's id, which write-ahead log segments refer to.
+        id: SnapshotId,
     },
     /// The file could not be read or restored; it was moved to `moved_to`, the store is empty.
     MovedAside {
@@ -77,10 +81,12 @@ impl PersistenceFile {
         let outcome = match std::fs::read(&self.path) {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Loaded::Missing),
             Err(err) => Err(anyhow::Error::new(err).context("cannot read the file")),
-            Ok(bytes) => snapshotter.restore(&bytes).map(|()| bytes.len()),
+            Ok(bytes) => snapshotter
+                .restore(&bytes)
+                .map(|()| (bytes.len(), SnapshotId::of(&bytes))),
         };
         match outcome {
-            Ok(bytes) => Ok(Loaded::Restored { bytes }),
+            Ok((bytes, id)) => Ok(Loaded::Restored { bytes, id }),
             Err(error) => {
                 let moved_to = self.move_aside(SystemTime::now()).with_context(|| {
                     format!(
@@ -156,14 +162,14 @@ impl PersistenceFile {
     }
 
     /// `<file>.<suffix>` in the same directory.
-    fn sibling(&self, suffix: &str) -> PathBuf {
+    pub(crate) fn sibling(&self, suffix: &str) -> PathBuf {
         let mut name = self.path.file_name().unwrap_or_default().to_os_string();
         name.push(".");
         name.push(suffix);
         self.path.with_file_name(name)
     }
 
-    fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         match self.path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
@@ -329,7 +335,10 @@ mod tests {
         std::fs::write(file.path(), b"good:data").expect("write");
         assert_eq!(
             file.load(&fake).expect("load"),
-            Loaded::Restored { bytes: 9 }
+            Loaded::Restored {
+                bytes: 9,
+                id: SnapshotId::of(b"good:data")
+            }
         );
         assert_eq!(
             fake.restored.lock().expect("not poisoned").as_deref(),
