@@ -276,6 +276,10 @@ fn load_persistence(
 ) -> anyhow::Result<Option<SnapshotId>> {
     file.check_writable()
         .context("the persistence file's directory does not take new files")?;
+    let stale = file.remove_stale_temp_files()?;
+    if stale > 0 {
+        info!(files = stale, "removed temp files of writes interrupted by a crash");
+    }
     Ok(match file.load(snapshots)? {
         Loaded::Missing => None,
         Loaded::Restored { bytes, id } => {

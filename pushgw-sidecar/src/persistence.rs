@@ -111,6 +111,32 @@ impl PersistenceFile {
             .with_context(|| format!("removing {}", temp_path.display()))
     }
 
+    /// Removes temp files that a write interrupted by a crash left next to the file
+    /// (`<file>.in_progress.*`, and the write-ahead log's `<file>.wal.*.in_progress`); returns
+    /// how many. Only call it before this process writes (one process owns the file).
+    pub fn remove_stale_temp_files(&self) -> anyhow::Result<usize> {
+        let name = self.path.file_name().unwrap_or_default().to_string_lossy();
+        let temp = format!("{name}.in_progress.");
+        let wal = format!("{name}.wal.");
+        let dir = self.dir();
+        let mut removed = 0;
+        for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
+            let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
+            let file_name = entry.file_name();
+            let Some(file_name) = file_name.to_str() else {
+                continue;
+            };
+            let stale = file_name.starts_with(&temp)
+                || (file_name.starts_with(&wal) && file_name.ends_with(".in_progress"));
+            if stale {
+                std::fs::remove_file(entry.path())
+                    .with_context(|| format!("removing {}", entry.path().display()))?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// Renames the file to `<file>.corrupt.<unix-time>` (with `.1`, `.2`, … if that exists).
     pub fn move_aside(&self, now: SystemTime) -> std::io::Result<PathBuf> {
         let seconds = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
@@ -324,6 +350,32 @@ mod tests {
         let missing = PersistenceFile::new(dir.path().join("no/such/dir/pushgw.data"));
         let err = missing.check_writable().expect_err("missing directory");
         assert!(format!("{err:#}").contains("no/such/dir"), "{err:#}");
+    }
+
+    #[test]
+    fn stale_temp_files_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = PersistenceFile::new(dir.path().join("pushgw.data"));
+        for name in [
+            "pushgw.data",
+            "pushgw.data.in_progress.123",
+            "pushgw.data.wal.00000000000000000002.in_progress",
+            "pushgw.data.wal.00000000000000000001",
+            "pushgw.data.corrupt.1700000000",
+            "other.in_progress.1",
+        ] {
+            std::fs::write(dir.path().join(name), b"x").expect("write");
+        }
+        assert_eq!(file.remove_stale_temp_files().expect("removed"), 2);
+        assert_eq!(
+            names_in(dir.path()),
+            [
+                "other.in_progress.1",
+                "pushgw.data",
+                "pushgw.data.corrupt.1700000000",
+                "pushgw.data.wal.00000000000000000001"
+            ]
+        );
     }
 
     #[test]
