@@ -278,7 +278,10 @@ fn load_persistence(
         .context("the persistence file's directory does not take new files")?;
     let stale = file.remove_stale_temp_files()?;
     if stale > 0 {
-        info!(files = stale, "removed temp files of writes interrupted by a crash");
+        info!(
+            files = stale,
+            "removed temp files of writes interrupted by a crash"
+        );
     }
     Ok(match file.load(snapshots)? {
         Loaded::Missing => None,
@@ -328,7 +331,9 @@ async fn recover_wal(
     }
     drop(log);
     wal::remove_segments(file, None)?;
-    info!("write-ahead log compacted into the persistence file and removed (--persistence.sync is off)");
+    info!(
+        "write-ahead log compacted into the persistence file and removed (--persistence.sync is off)"
+    );
     Ok(None)
 }
 

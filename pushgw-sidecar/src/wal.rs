@@ -64,6 +64,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -163,7 +164,10 @@ impl Record {
         let start = out.len();
         out.extend_from_slice(&[0; FRAME_LEN]);
         let (secs, nanos) = match self.time.duration_since(UNIX_EPOCH) {
-            Ok(after) => (i64::try_from(after.as_secs()).unwrap_or(i64::MAX), after.subsec_nanos()),
+            Ok(after) => (
+                i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
+                after.subsec_nanos(),
+            ),
             Err(before) => {
                 // Before the epoch: whole seconds down, nanoseconds up.
                 let before = before.duration();
@@ -254,10 +258,7 @@ impl<'a> Reader<'a> {
     fn take(&mut self, len: u64) -> Result<&'a [u8], String> {
         let len = usize::try_from(len).unwrap_or(usize::MAX);
         if len > self.bytes.len() {
-            return Err(format!(
-                "{len} bytes expected, {} left",
-                self.bytes.len()
-            ));
+            return Err(format!("{len} bytes expected, {} left", self.bytes.len()));
         }
         let (taken, rest) = self.bytes.split_at(len);
         self.bytes = rest;
@@ -309,7 +310,10 @@ fn header(base: Option<SnapshotId>) -> [u8; HEADER_LEN] {
 /// a bad record ends the segment.
 fn read_segment(bytes: &[u8]) -> Result<ReadSegment, String> {
     let Some((head, mut rest)) = bytes.split_first_chunk::<HEADER_LEN>() else {
-        return Err(format!("{} bytes, shorter than a segment header", bytes.len()));
+        return Err(format!(
+            "{} bytes, shorter than a segment header",
+            bytes.len()
+        ));
     };
     if head[..8] != MAGIC {
         return Err("not a pushgw write-ahead log segment (bad magic)".to_owned());
@@ -335,7 +339,10 @@ fn read_segment(bytes: &[u8]) -> Result<ReadSegment, String> {
             break None;
         }
         let Some((frame, after)) = rest.split_first_chunk::<FRAME_LEN>() else {
-            break Some((offset, format!("{} bytes, shorter than a record frame", rest.len())));
+            break Some((
+                offset,
+                format!("{} bytes, shorter than a record frame", rest.len()),
+            ));
         };
         let len = u64::from_le_bytes(frame[..8].try_into().expect("8 bytes"));
         let crc = u32::from_le_bytes(frame[8..].try_into().expect("4 bytes"));
@@ -418,9 +425,9 @@ pub fn replay<H: Handler>(
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         read.push((path, read_segment(&bytes)));
     }
-    let based_on_loaded = read.iter().position(|(_, segment)| {
-        loaded.is_some() && matches!(segment, Ok(s) if s.base == loaded)
-    });
+    let based_on_loaded = read
+        .iter()
+        .position(|(_, segment)| loaded.is_some() && matches!(segment, Ok(s) if s.base == loaded));
     let start = based_on_loaded.unwrap_or(0);
     if based_on_loaded.is_none() && loaded.is_some() && !read.is_empty() {
         warn!(
@@ -567,6 +574,8 @@ struct Shared {
     segment: Mutex<Option<OpenSegment>>,
     durable: watch::Sender<Durable>,
     persist: Option<Arc<PersistRequests>>,
+    /// How many batches were written and synced (group commit makes this fewer than records).
+    syncs: AtomicU64,
 }
 
 /// The write-ahead log of a running server.
@@ -588,7 +597,10 @@ enum Applied {
 impl Wal {
     /// A log for `file` without a segment yet: call [`Wal::persist`] before serving, which
     /// starts one. `persist` is asked for a persist when a segment grows large.
-    pub fn open(file: PersistenceFile, persist: Option<Arc<PersistRequests>>) -> anyhow::Result<Wal> {
+    pub fn open(
+        file: PersistenceFile,
+        persist: Option<Arc<PersistRequests>>,
+    ) -> anyhow::Result<Wal> {
         let shared = Arc::new(Shared {
             file,
             pending: Mutex::new(Pending {
@@ -600,6 +612,7 @@ impl Wal {
             segment: Mutex::new(None),
             durable: watch::Sender::new(Durable::default()),
             persist,
+            syncs: AtomicU64::new(0),
         });
         let flusher = shared.clone();
         std::thread::Builder::new()
@@ -662,7 +675,10 @@ impl Wal {
         let state = durable
             .wait_for(|state| {
                 state.synced >= sequence
-                    || state.failed.iter().any(|(from, to, _)| (*from..=*to).contains(&sequence))
+                    || state
+                        .failed
+                        .iter()
+                        .any(|(from, to, _)| (*from..=*to).contains(&sequence))
             })
             .await
             .map_err(|_| Arc::<str>::from("the write-ahead log thread stopped"))?;
@@ -736,7 +752,8 @@ impl Shared {
         }
         let record = Record::of(&request, now);
         let response = handler.handle(request, now);
-        let changed = response.status().is_success() || response.status() == StatusCode::BAD_REQUEST;
+        let changed =
+            response.status().is_success() || response.status() == StatusCode::BAD_REQUEST;
         match record {
             Some(record) if changed && response.extensions().get::<QuitRequested>().is_none() => {
                 let mut pending = self.lock_pending();
@@ -807,6 +824,7 @@ impl Shared {
         };
         match written {
             Ok(bytes) => {
+                self.syncs.fetch_add(1, Ordering::Relaxed);
                 self.durable.send_modify(|durable| durable.synced = last);
                 if bytes > COMPACT_AFTER_BYTES
                     && let Some(persist) = &self.persist
@@ -863,4 +881,261 @@ fn error_response(status: StatusCode, message: String) -> Response<Bytes> {
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use pushgw_core::gateway::{Gateway, GatewayOptions};
+
+    use super::*;
+
+    struct Snapshots(Arc<Gateway>);
+
+    impl Snapshotter for Snapshots {
+        fn snapshot(&self) -> Vec<u8> {
+            self.0.snapshot()
+        }
+
+        fn restore(&self, bytes: &[u8]) -> anyhow::Result<()> {
+            Ok(self.0.restore(bytes)?)
+        }
+    }
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    fn request(method: &str, uri: &str, body: &'static str) -> Request<Bytes> {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(Bytes::from_static(body.as_bytes()))
+            .expect("valid request")
+    }
+
+    fn record(method: &str, uri: &str, body: &'static str, time: SystemTime) -> Record {
+        Record::of(&request(method, uri, body), time).expect("a write request")
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let gzip = Request::builder()
+            .method("POST")
+            .uri("/metrics/job/j/a@base64/YQ==?ttl=5m")
+            .header(
+                CONTENT_TYPE,
+                "application/vnd.google.protobuf; encoding=delimited",
+            )
+            .header(CONTENT_ENCODING, "gzip")
+            .body(Bytes::from_static(b"\x1f\x8b\x00binary\xff"))
+            .expect("valid request");
+        let cases = [
+            Record::of(&gzip, at(1_700_000_000) + Duration::from_nanos(123)).expect("write"),
+            record("PUT", "/metrics/job/j", "m 1\n", at(0)),
+            record(
+                "DELETE",
+                "/metrics/job/j",
+                "",
+                UNIX_EPOCH - Duration::new(5, 1),
+            ),
+            record(
+                "PUT",
+                "/api/v1/admin/wipe",
+                "",
+                UNIX_EPOCH - Duration::from_secs(5),
+            ),
+        ];
+        for case in cases {
+            let mut framed = Vec::new();
+            case.encode(&mut framed);
+            let payload = &framed[FRAME_LEN..];
+            assert_eq!(framed[..8], (payload.len() as u64).to_le_bytes());
+            assert_eq!(Record::decode(payload), Ok(case.clone()));
+            let rebuilt = case.request().expect("rebuilt");
+            assert_eq!(Record::of(&rebuilt, case.time), Some(case));
+        }
+        assert_eq!(Record::of(&request("GET", "/metrics", ""), at(1)), None);
+    }
+
+    #[test]
+    fn a_torn_or_corrupt_record_ends_the_segment() {
+        let records: Vec<Record> = (1..=3)
+            .map(|n| record("PUT", "/metrics/job/j", "m 1\n", at(n)))
+            .collect();
+        let mut segment = header(Some(SnapshotId::of(b"base"))).to_vec();
+        for record in &records {
+            record.encode(&mut segment);
+        }
+        let whole = read_segment(&segment).expect("readable");
+        assert_eq!(whole.base, Some(SnapshotId::of(b"base")));
+        assert_eq!(whole.records, records);
+        assert_eq!(whole.torn, None);
+        let mut last = Vec::new();
+        records[2].encode(&mut last);
+        let last_start = segment.len() - last.len();
+        // A crash can cut the last record anywhere.
+        for cut in last_start + 1..segment.len() {
+            let read = read_segment(&segment[..cut]).expect("readable");
+            assert_eq!(read.records, records[..2], "cut at {cut}");
+            assert_eq!(read.torn.map(|(offset, _)| offset), Some(last_start));
+        }
+        // Zeros where the data never reached the disk, or a flipped bit.
+        for damage in [segment.len() - 1, last_start + FRAME_LEN] {
+            let mut damaged = segment.clone();
+            damaged[damage] ^= 0x40;
+            let read = read_segment(&damaged).expect("readable");
+            assert_eq!(read.records, records[..2]);
+            let (offset, reason) = read.torn.expect("reported");
+            assert_eq!(
+                (offset, reason.as_str()),
+                (last_start, "record checksum mismatch")
+            );
+        }
+        assert!(read_segment(b"PUSHGW\0S").is_err());
+        assert!(read_segment(&[0; HEADER_LEN]).is_err());
+    }
+
+    /// Applies `requests` to `gateway` and returns their records.
+    fn apply_all(gateway: &Gateway, requests: &[(&str, &str, &'static str, u64)]) -> Vec<Record> {
+        requests
+            .iter()
+            .map(|&(method, uri, body, secs)| {
+                let status = gateway
+                    .handle(request(method, uri, body), at(secs))
+                    .status();
+                assert!(status.is_success(), "{method} {uri}: {status}");
+                record(method, uri, body, at(secs))
+            })
+            .collect()
+    }
+
+    fn write_segment(file: &PersistenceFile, number: u64, base: &[u8], records: &[Record]) {
+        let mut segment = create_segment(file, number, Some(SnapshotId::of(base))).expect("create");
+        let mut bytes = Vec::new();
+        for record in records {
+            record.encode(&mut bytes);
+        }
+        segment.file.write_all(&bytes).expect("write records");
+    }
+
+    /// What a restart on `file` holds (as snapshot bytes).
+    fn restart(file: &PersistenceFile) -> Vec<u8> {
+        let gateway = Arc::new(Gateway::new(GatewayOptions::default()));
+        let loaded = match file.load(&Snapshots(gateway.clone())).expect("load") {
+            crate::persistence::Loaded::Restored { id, .. } => Some(id),
+            crate::persistence::Loaded::Missing => None,
+            moved @ crate::persistence::Loaded::MovedAside { .. } => panic!("{moved:?}"),
+        };
+        replay(file, loaded, gateway.as_ref()).expect("replay");
+        gateway.snapshot()
+    }
+
+    /// Every moment a crash can interrupt a persist leads back to the same state.
+    #[test]
+    fn a_crash_at_any_step_of_a_persist_loses_nothing_and_applies_nothing_twice() {
+        let gateway = Gateway::new(GatewayOptions::default());
+        let empty = gateway.snapshot();
+        // Segment 1 on the empty file; the persist then snapshots S1 and starts segment 2.
+        let first = apply_all(
+            &gateway,
+            &[
+                ("PUT", "/metrics/job/a", "m 1\n", 10),
+                ("POST", "/metrics/job/b", "n 2\n", 11),
+                ("POST", "/metrics/job/b", "o 3\n", 12),
+            ],
+        );
+        let s1 = gateway.snapshot();
+        let second = apply_all(
+            &gateway,
+            &[
+                ("POST", "/metrics/job/b", "n 4\n", 13),
+                ("DELETE", "/metrics/job/a", "", 14),
+                ("PUT", "/metrics/job/a", "m 5\n", 15),
+            ],
+        );
+        let expected = gateway.snapshot();
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = PersistenceFile::new(dir.path().join("p.data"));
+        let reset = || {
+            for entry in std::fs::read_dir(dir.path()).expect("list") {
+                std::fs::remove_file(entry.expect("entry").path()).expect("remove");
+            }
+        };
+        // Before the persist: the empty file and segment 1.
+        file.write(&empty).expect("file");
+        write_segment(&file, 1, &empty, &[first.clone(), second.clone()].concat());
+        assert_eq!(restart(&file), expected, "before the persist");
+        reset();
+        // Segment 2 created, the file not yet replaced.
+        file.write(&empty).expect("file");
+        write_segment(&file, 1, &empty, &first);
+        write_segment(&file, 2, &s1, &second);
+        assert_eq!(restart(&file), expected, "segment 2 created");
+        // The file replaced, segment 1 not yet removed.
+        file.write(&s1).expect("file");
+        assert_eq!(restart(&file), expected, "file replaced");
+        // Segment 1 removed.
+        remove_segments(&file, Some(2)).expect("remove");
+        assert_eq!(restart(&file), expected, "segment 1 removed");
+        // No file at all (e.g. moved aside): every segment is replayed.
+        reset();
+        write_segment(&file, 1, &empty, &first);
+        write_segment(&file, 2, &s1, &second);
+        assert_eq!(restart(&file), expected, "no file");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writes_are_durable_when_answered_and_survive_a_restart() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = PersistenceFile::new(dir.path().join("p.data"));
+        let gateway = Arc::new(Gateway::new(GatewayOptions::default()));
+        let wal = Arc::new(Wal::open(file.clone(), None).expect("open"));
+        wal.persist(Arc::new(Snapshots(gateway.clone())))
+            .await
+            .expect("first persist");
+        let writes: Vec<_> = (0..64)
+            .map(|n| {
+                let (wal, gateway) = (wal.clone(), gateway.clone());
+                tokio::spawn(async move {
+                    let body = Bytes::from(format!("m {n}\n"));
+                    let request = Request::put(format!("/metrics/job/j{n}"))
+                        .body(body)
+                        .expect("request");
+                    wal.apply(gateway, request, at(100 + n), n % 2 == 0).await
+                })
+            })
+            .collect();
+        for write in writes {
+            assert_eq!(write.await.expect("no panic").status(), StatusCode::OK);
+        }
+        let syncs = wal.shared.syncs.load(Ordering::Relaxed);
+        assert!((1..=64).contains(&syncs), "{syncs} fsyncs");
+        // A scrape or a rejected route is not logged; a rejected push is (its failure time).
+        let scrape = Request::get("/metrics")
+            .body(Bytes::new())
+            .expect("request");
+        let not_found = Request::put("/nope").body(Bytes::new()).expect("request");
+        let bad = Request::put("/metrics/job/bad")
+            .body(Bytes::from("m{"))
+            .expect("request");
+        wal.apply(gateway.clone(), scrape, at(200), false).await;
+        assert_eq!(
+            wal.apply(gateway.clone(), not_found, at(200), false)
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(
+            wal.apply(gateway.clone(), bad, at(201), false)
+                .await
+                .status(),
+            400
+        );
+        let expected = gateway.snapshot();
+        let sequence = wal.shared.lock_pending().next;
+        assert_eq!(sequence, 66, "64 pushes and the rejected one were logged");
+        drop(wal);
+        assert_eq!(restart(&file), expected);
+    }
 }

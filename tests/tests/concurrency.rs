@@ -42,7 +42,10 @@ fn push_body(value: u64) -> String {
 
 /// The `job` label's value in a sample line.
 fn job_of(line: &str) -> &str {
-    let start = line.find("job=\"").expect("every pushed series has a job label") + 5;
+    let start = line
+        .find("job=\"")
+        .expect("every pushed series has a job label")
+        + 5;
     let len = line[start..].find('"').expect("a closed label value");
     &line[start..start + len]
 }
@@ -166,7 +169,11 @@ fn pipeline(address: &str, count: u64) -> Vec<String> {
             break statuses;
         }
         let read = stream.read(&mut chunk).expect("read responses");
-        assert!(read > 0, "the server closed the connection after {} responses", statuses.len());
+        assert!(
+            read > 0,
+            "the server closed the connection after {} responses",
+            statuses.len()
+        );
         received.extend_from_slice(&chunk[..read]);
     };
     sending.join().expect("sender");

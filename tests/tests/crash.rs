@@ -202,7 +202,8 @@ fn stored(gateway: &PushgwSidecar) -> (Vec<u64>, Vec<u64>) {
         let (series, value) = line.rsplit_once(' ').expect("a sample line");
         let value: u64 = value.parse().expect("an integer value");
         for writer in 0..WRITERS {
-            if series.starts_with("crash_put{") && series.contains(&format!("writer=\"w{writer}\"")) {
+            if series.starts_with("crash_put{") && series.contains(&format!("writer=\"w{writer}\""))
+            {
                 // Both series of a push carry the same value: a push is applied whole.
                 assert!(
                     own[writer] == 0 || own[writer] == value,
@@ -220,7 +221,11 @@ fn stored(gateway: &PushgwSidecar) -> (Vec<u64>, Vec<u64>) {
 
 /// How many times the log says the file was written.
 fn persists(gateway: &PushgwSidecar) -> usize {
-    gateway.process().stderr().matches("msg=\"metrics persisted\"").count()
+    gateway
+        .process()
+        .stderr()
+        .matches("msg=\"metrics persisted\"")
+        .count()
 }
 
 fn start(file: &Path, sync: bool) -> PushgwSidecar {
@@ -252,7 +257,10 @@ fn assert_loaded_cleanly(gateway: &PushgwSidecar, file: &Path, cycle: usize) {
         .map(|entry| entry.expect("entry").path())
         .filter(|path| path.to_string_lossy().contains(".corrupt."))
         .collect();
-    assert!(corrupt.is_empty(), "cycle {cycle}: corrupt files {corrupt:?}");
+    assert!(
+        corrupt.is_empty(),
+        "cycle {cycle}: corrupt files {corrupt:?}"
+    );
 }
 
 /// Kills `gateway` with SIGKILL and waits for it to be gone.
@@ -300,7 +308,10 @@ fn kill_during_load_keeps_the_last_complete_snapshot() {
         before = after;
         drop(restarted);
     }
-    println!("10 kill -9 cycles without --persistence.sync: {:.1?}", started.elapsed());
+    println!(
+        "10 kill -9 cycles without --persistence.sync: {:.1?}",
+        started.elapsed()
+    );
 }
 
 /// Issue 8: with `--persistence.sync`, 50 cycles of push load, kill -9 at a random moment and
