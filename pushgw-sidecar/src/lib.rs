@@ -76,6 +76,10 @@
 //! * The persistence file is versioned and checksummed (`pushgw_core::snapshot`): a torn or
 //!   corrupt file is detected at start-up and moved aside, never half-restored. It also keeps
 //!   each group's TTL deadline.
+//! * `--persistence.sync` (needs `--persistence.file`): every push and delete is in a
+//!   write-ahead log, fsynced, before it is answered; the log is replayed at start-up and
+//!   compacted into the file on each persist ([`wal`]). `/api/v1/status` lists
+//!   `persistence.sync` only when set.
 //! * Group expiry: `--push.group-ttl=<duration>` deletes a group whose last successful push is
 //!   older than that; a push URL's `ttl` query parameter (`PUT /metrics/job/x?ttl=10m`) sets the
 //!   group's own TTL (`ttl=0`: never expires; an invalid value is a `400` naming the parameter).

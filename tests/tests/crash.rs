@@ -349,3 +349,77 @@ fn with_sync_every_acknowledged_push_survives_kill_9() {
         started.elapsed()
     );
 }
+
+/// The persistence file's guarantees hold with the write-ahead log in place: a corrupt file is
+/// moved aside and kept, SIGHUP persists (compacting the log) and never terminates, and the
+/// file plus log survive a kill -9.
+#[test]
+fn with_sync_corrupt_files_are_kept_and_sighup_persists() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("pushgw.data");
+    std::fs::write(&file, b"definitely not a snapshot").expect("write");
+    let gateway = start(&file, true);
+    let log = gateway.process().stderr();
+    assert!(log.contains("moved aside"), "{log}");
+    let names = || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    let corrupt: Vec<String> = names()
+        .into_iter()
+        .filter(|name| name.starts_with("pushgw.data.corrupt."))
+        .collect();
+    assert_eq!(corrupt.len(), 1, "{:?}", names());
+    assert_eq!(
+        std::fs::read(dir.path().join(&corrupt[0])).expect("kept"),
+        b"definitely not a snapshot"
+    );
+
+    let pushed = http::put(&gateway.url("/metrics/job/hup"), b"hup_value 1\n").expect("push");
+    assert_eq!(pushed.status, 200);
+    let segment_before = names().into_iter().find(|name| name.contains(".wal."));
+    let persisted = persists(&gateway);
+    gateway.process().signal("HUP");
+    wait_until(TIMEOUT, "the persist SIGHUP asks for", || {
+        Ok::<_, String>(persists(&gateway) > persisted)
+    });
+    assert!(
+        gateway.process().exit_status().is_none(),
+        "SIGHUP terminated it"
+    );
+    let segments: Vec<String> = names()
+        .into_iter()
+        .filter(|name| name.contains(".wal."))
+        .collect();
+    assert_eq!(segments.len(), 1, "{:?}", names());
+    assert_ne!(Some(&segments[0]), segment_before.as_ref(), "a new segment");
+    let pushed = http::put(&gateway.url("/metrics/job/after"), b"after_value 2\n").expect("push");
+    assert_eq!(pushed.status, 200);
+    kill(&gateway);
+
+    let restarted = start(&file, true);
+    let log = restarted.process().stderr();
+    assert!(!log.contains("moved aside"), "{log}");
+    assert!(log.contains("msg=\"persisted metrics loaded\""), "{log}");
+    let scrape = http::get(&restarted.url("/metrics"))
+        .expect("scrape")
+        .text();
+    assert!(
+        scrape.contains("hup_value{instance=\"\",job=\"hup\"} 1"),
+        "{scrape}"
+    );
+    assert!(
+        scrape.contains("after_value{instance=\"\",job=\"after\"} 2"),
+        "{scrape}"
+    );
+}
