@@ -15,11 +15,12 @@ use clap::{ArgAction, Parser, ValueEnum};
 use crate::duration;
 
 /// Boolean flags, by long name: the only ones `--no-<flag>` applies to.
-const BOOLEAN_FLAGS: [&str; 4] = [
+const BOOLEAN_FLAGS: [&str; 5] = [
     "web.systemd-socket",
     "web.enable-lifecycle",
     "web.enable-admin-api",
     "push.disable-consistency-check",
+    "persistence.sync",
 ];
 
 /// Severity threshold of the log (`--log.level`).
@@ -542,6 +543,26 @@ mod tests {
             panic!("no version");
         };
         assert!(version.starts_with("pushgw-sidecar, version "));
+    }
+
+    #[test]
+    fn persistence_sync_is_off_by_default_and_listed_only_when_on() {
+        let listed = |flags: &Flags| {
+            flags
+                .status()
+                .into_iter()
+                .find(|(name, _)| name == "persistence.sync")
+        };
+        let default = parse(&[]);
+        assert!(!default.persistence_sync);
+        assert_eq!(listed(&default), None);
+        let on = parse(&["--persistence.sync", "--persistence.file=/tmp/x"]);
+        assert!(on.persistence_sync);
+        assert_eq!(
+            listed(&on),
+            Some(("persistence.sync".to_owned(), "true".to_owned()))
+        );
+        assert!(!parse(&["--persistence.sync", "--no-persistence.sync"]).persistence_sync);
     }
 
     #[test]
