@@ -562,7 +562,7 @@ mod tests {
             listed(&on),
             Some(("persistence.sync".to_owned(), "true".to_owned()))
         );
-        assert!(!parse(&["--persistence.sync", "--no-persistence.sync"]).persistence_sync);
+        assert!(!parse(&["--no-persistence.sync"]).persistence_sync);
     }
 
     #[test]
