@@ -702,16 +702,6 @@ impl Wal {
             .await
             .context("the persist task failed")?
     }
-
-    /// [`Wal::persist`] outside an async runtime (start-up in tests).
-    pub fn persist_blocking(&self, snapshotter: &dyn Snapshotter) -> anyhow::Result<()> {
-        let guard = self
-            .order
-            .clone()
-            .try_lock_owned()
-            .context("the write-ahead log is busy")?;
-        self.shared.compact(snapshotter, guard)
-    }
 }
 
 impl Drop for Wal {
