@@ -15,11 +15,12 @@ use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, ValueEnum};
 use crate::duration;
 
 /// Boolean flags, by long name: the only ones `--no-<flag>` applies to.
-const BOOLEAN_FLAGS: [&str; 4] = [
+const BOOLEAN_FLAGS: [&str; 5] = [
     "web.systemd-socket",
     "web.enable-lifecycle",
     "web.enable-admin-api",
     "push.disable-consistency-check",
+    "persistence.sync",
 ];
 
 /// The program name of Debian's Go Pushgateway, which our binary may be installed as.
@@ -156,6 +157,12 @@ pub struct Flags {
           long = "persistence.interval", value_name = "DURATION", default_value = "5m",
           value_parser = parse_duration)]
     pub persistence_interval: Duration,
+
+    #[arg(help = "Make every acknowledged push and delete durable before answering: a write-ahead log next to --persistence.file, fsynced per request (concurrent requests share one fsync) and compacted into the file on each persist. Needs --persistence.file. (pushgw extension)",
+          long = "persistence.sync", value_name = "BOOL", num_args = 0..=1,
+          require_equals = true, default_value = "false", default_missing_value = "true",
+          value_parser = parse_bool, hide_default_value = true)]
+    pub persistence_sync: bool,
 
     #[arg(help = "Do not check consistency of pushed metrics. DANGEROUS.",
           long = "push.disable-consistency-check", value_name = "BOOL", num_args = 0..=1,
@@ -297,6 +304,9 @@ impl Flags {
         // Our extension: listed only when in use, so that the map stays the reference's by default.
         if let Some(ttl) = self.group_ttl() {
             entries.push(("push.group-ttl".to_owned(), duration::format(ttl)));
+        }
+        if self.persistence_sync {
+            entries.push(("persistence.sync".to_owned(), "true".to_owned()));
         }
         entries.sort();
         entries
@@ -560,6 +570,26 @@ mod tests {
             panic!("no version");
         };
         assert!(version.starts_with("pushgw-sidecar, version "));
+    }
+
+    #[test]
+    fn persistence_sync_is_off_by_default_and_listed_only_when_on() {
+        let listed = |flags: &Flags| {
+            flags
+                .status()
+                .into_iter()
+                .find(|(name, _)| name == "persistence.sync")
+        };
+        let default = parse(&[]);
+        assert!(!default.persistence_sync);
+        assert_eq!(listed(&default), None);
+        let on = parse(&["--persistence.sync", "--persistence.file=/tmp/x"]);
+        assert!(on.persistence_sync);
+        assert_eq!(
+            listed(&on),
+            Some(("persistence.sync".to_owned(), "true".to_owned()))
+        );
+        assert!(!parse(&["--no-persistence.sync"]).persistence_sync);
     }
 
     #[test]

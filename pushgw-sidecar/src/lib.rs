@@ -81,6 +81,10 @@
 //! * The persistence file is versioned and checksummed (`pushgw_core::snapshot`): a torn or
 //!   corrupt file is detected at start-up and moved aside, never half-restored. It also keeps
 //!   each group's TTL deadline.
+//! * `--persistence.sync` (needs `--persistence.file`): every push and delete is in a
+//!   write-ahead log, fsynced, before it is answered; the log is replayed at start-up and
+//!   compacted into the file on each persist ([`wal`]). `/api/v1/status` lists
+//!   `persistence.sync` only when set.
 //! * Group expiry: `--push.group-ttl=<duration>` deletes a group whose last successful push is
 //!   older than that; a push URL's `ttl` query parameter (`PUT /metrics/job/x?ttl=10m`) sets the
 //!   group's own TTL (`ttl=0`: never expires; an invalid value is a `400` naming the parameter).
@@ -98,13 +102,14 @@ pub mod persistence;
 pub mod process;
 pub mod san;
 pub mod server;
+pub mod wal;
 pub mod web_config;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 use pushgw_core::gateway::{Gateway, GatewayOptions};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tracing::{error, info};
@@ -113,6 +118,7 @@ use crate::build_info::BuildInfo;
 use crate::flags::Flags;
 use crate::persistence::{Loaded, PersistRequests, PersistenceFile, Snapshotter};
 use crate::server::{App, Limits};
+use crate::wal::{SnapshotId, Wal};
 use crate::web_config::WebConfig;
 
 /// The gateway's persistence bytes: the core's snapshot format (`pushgw_core::snapshot`). A file
@@ -147,6 +153,12 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         "build context"
     );
 
+    if flags.persistence_sync && flags.persistence_file.is_empty() {
+        bail!(
+            "--persistence.sync needs --persistence.file: the write-ahead log is kept next to the persistence file; set --persistence.file or drop --persistence.sync"
+        );
+    }
+
     // Signal handlers first: a SIGHUP that arrives once we listen must not kill us.
     let mut signals = Signals::install()?;
 
@@ -161,18 +173,23 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
     let snapshots = Arc::new(GatewaySnapshots(gateway.clone()));
     let persistence =
         (!flags.persistence_file.is_empty()).then(|| PersistenceFile::new(&flags.persistence_file));
-    if let Some(file) = &persistence {
-        load_persistence(file, snapshots.as_ref())?;
-    }
     let requests = persistence
         .as_ref()
         .map(|_| Arc::new(PersistRequests::default()));
+    let wal = match &persistence {
+        Some(file) => {
+            let loaded = load_persistence(file, snapshots.as_ref())?;
+            let sync = flags.persistence_sync;
+            recover_wal(file, loaded, &snapshots, sync, requests.clone()).await?
+        }
+        None => None,
+    };
 
     if let Some(ttl) = flags.group_ttl() {
         tokio::spawn(expire_groups(gateway.clone(), ttl));
     }
 
-    let app = Arc::new(App::new(
+    let mut app = App::new(
         gateway,
         web_config.clone(),
         web_config_file,
@@ -182,7 +199,11 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
             read_header_timeout: non_zero(flags.web_read_header_timeout),
             read_timeout: non_zero(flags.web_read_timeout),
         },
-    ));
+    );
+    if let Some(wal) = &wal {
+        app = app.with_wal(wal.clone());
+    }
+    let app = Arc::new(app);
 
     let listeners = server::bind(&flags.web_listen_address, flags.web_systemd_socket)?;
     let mut serving = tokio::task::JoinSet::new();
@@ -196,11 +217,12 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         .zip(requests.clone())
         .map(|(file, requests)| {
             let snapshots = snapshots.clone();
+            let wal = wal.clone();
             tokio::spawn(persistence::run_schedule(
                 flags.persistence_interval,
                 requests,
                 app.shutdown_signal(),
-                move || persist(file.clone(), snapshots.clone()),
+                move || persist(file.clone(), snapshots.clone(), wal.clone()),
             ))
         });
 
@@ -213,7 +235,7 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         let _ = schedule.await;
     }
     if let Some(file) = persistence {
-        persist(file, snapshots).await;
+        persist(file, snapshots, wal).await;
     }
     Ok(())
 }
@@ -255,22 +277,73 @@ async fn expire_groups(gateway: Arc<Gateway>, ttl: std::time::Duration) {
     }
 }
 
-/// Restores the persistence file before serving (spec §8, §17 Q8).
-fn load_persistence(file: &PersistenceFile, snapshots: &dyn Snapshotter) -> anyhow::Result<()> {
+/// Restores the persistence file before serving (spec §8, §17 Q8); returns the id of what was
+/// restored.
+fn load_persistence(
+    file: &PersistenceFile,
+    snapshots: &dyn Snapshotter,
+) -> anyhow::Result<Option<SnapshotId>> {
     file.check_writable()
         .context("the persistence file's directory does not take new files")?;
-    match file.load(snapshots)? {
-        Loaded::Missing => {}
-        Loaded::Restored { bytes } => {
-            info!(file = %file.path().display(), bytes, "persisted metrics loaded");
-        }
-        Loaded::MovedAside { error, moved_to } => error!(
-            err = error,
-            moved_to = %moved_to.display(),
-            "could not load persisted metrics; the file was moved aside and the store starts empty"
-        ),
+    let stale = file.remove_stale_temp_files()?;
+    if stale > 0 {
+        info!(
+            files = stale,
+            "removed temp files of writes interrupted by a crash"
+        );
     }
-    Ok(())
+    Ok(match file.load(snapshots)? {
+        Loaded::Missing => None,
+        Loaded::Restored { bytes, id } => {
+            info!(file = %file.path().display(), bytes, "persisted metrics loaded");
+            Some(id)
+        }
+        Loaded::MovedAside { error, moved_to } => {
+            error!(
+                err = error,
+                moved_to = %moved_to.display(),
+                "could not load persisted metrics; the file was moved aside and the store starts empty"
+            );
+            None
+        }
+    })
+}
+
+/// Replays what a `--persistence.sync` run left in the write-ahead log on top of the loaded file,
+/// and compacts it into the file at once. With `sync`, returns the log that serving writes
+/// through; without, removes the log (a later start must not replay it again).
+async fn recover_wal(
+    file: &PersistenceFile,
+    loaded: Option<SnapshotId>,
+    snapshots: &Arc<GatewaySnapshots>,
+    sync: bool,
+    requests: Option<Arc<PersistRequests>>,
+) -> anyhow::Result<Option<Arc<Wal>>> {
+    let replayed = wal::replay(file, loaded, snapshots.0.as_ref()).with_context(|| {
+        format!(
+            "cannot replay the write-ahead log next to {}",
+            file.path().display()
+        )
+    })?;
+    if !sync && replayed.segments == 0 {
+        return Ok(None);
+    }
+    let log = Wal::open(file.clone(), requests)?;
+    log.persist(snapshots.clone()).await.with_context(|| {
+        format!(
+            "cannot compact the write-ahead log into {}; check the directory's space and permissions",
+            file.path().display()
+        )
+    })?;
+    if sync {
+        return Ok(Some(Arc::new(log)));
+    }
+    drop(log);
+    wal::remove_segments(file, None)?;
+    info!(
+        "write-ahead log compacted into the persistence file and removed (--persistence.sync is off)"
+    );
+    Ok(None)
 }
 
 /// The reference's start-up lines for one listener.
@@ -331,14 +404,19 @@ impl Signals {
     }
 }
 
-/// One write of the persistence file, off the async threads; failures are logged.
-async fn persist(file: PersistenceFile, snapshots: Arc<GatewaySnapshots>) {
+/// One write of the persistence file (through the write-ahead log's compaction with
+/// `--persistence.sync`), off the async threads; failures are logged.
+async fn persist(file: PersistenceFile, snapshots: Arc<GatewaySnapshots>, wal: Option<Arc<Wal>>) {
     let path = file.path().display().to_string();
-    let written = tokio::task::spawn_blocking(move || file.write(&snapshots.snapshot())).await;
+    let written = match wal {
+        Some(wal) => wal.persist(snapshots).await,
+        None => tokio::task::spawn_blocking(move || file.write(&snapshots.snapshot()))
+            .await
+            .unwrap_or_else(|err| Err(anyhow::Error::new(err))),
+    };
     match written {
-        Ok(Ok(())) => info!(file = path, "metrics persisted"),
-        Ok(Err(err)) => error!(err = format!("{err:#}"), "error persisting metrics"),
-        Err(err) => error!(err = %err, "error persisting metrics"),
+        Ok(()) => info!(file = path, "metrics persisted"),
+        Err(err) => error!(err = format!("{err:#}"), "error persisting metrics"),
     }
 }
 

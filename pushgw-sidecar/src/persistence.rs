@@ -27,6 +27,8 @@ use anyhow::Context as _;
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
+use crate::wal::SnapshotId;
+
 /// Turns the store into persistence bytes and back; implemented over the gateway.
 pub trait Snapshotter: Send + Sync + 'static {
     /// The whole store as bytes.
@@ -50,6 +52,8 @@ pub enum Loaded {
     Restored {
         /// Its size in bytes.
         bytes: usize,
+        /// Its content's id, which write-ahead log segments refer to.
+        id: SnapshotId,
     },
     /// The file could not be read or restored; it was moved to `moved_to`, the store is empty.
     MovedAside {
@@ -77,10 +81,12 @@ impl PersistenceFile {
         let outcome = match std::fs::read(&self.path) {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Loaded::Missing),
             Err(err) => Err(anyhow::Error::new(err).context("cannot read the file")),
-            Ok(bytes) => snapshotter.restore(&bytes).map(|()| bytes.len()),
+            Ok(bytes) => snapshotter
+                .restore(&bytes)
+                .map(|()| (bytes.len(), SnapshotId::of(&bytes))),
         };
         match outcome {
-            Ok(bytes) => Ok(Loaded::Restored { bytes }),
+            Ok((bytes, id)) => Ok(Loaded::Restored { bytes, id }),
             Err(error) => {
                 let moved_to = self.move_aside(SystemTime::now()).with_context(|| {
                     format!(
@@ -103,6 +109,32 @@ impl PersistenceFile {
         drop(file);
         std::fs::remove_file(&temp_path)
             .with_context(|| format!("removing {}", temp_path.display()))
+    }
+
+    /// Removes temp files that a write interrupted by a crash left next to the file
+    /// (`<file>.in_progress.*`, and the write-ahead log's `<file>.wal.*.in_progress`); returns
+    /// how many. Only call it before this process writes (one process owns the file).
+    pub fn remove_stale_temp_files(&self) -> anyhow::Result<usize> {
+        let name = self.path.file_name().unwrap_or_default().to_string_lossy();
+        let temp = format!("{name}.in_progress.");
+        let wal = format!("{name}.wal.");
+        let dir = self.dir();
+        let mut removed = 0;
+        for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
+            let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
+            let file_name = entry.file_name();
+            let Some(file_name) = file_name.to_str() else {
+                continue;
+            };
+            let stale = file_name.starts_with(&temp)
+                || (file_name.starts_with(&wal) && file_name.ends_with(".in_progress"));
+            if stale {
+                std::fs::remove_file(entry.path())
+                    .with_context(|| format!("removing {}", entry.path().display()))?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     /// Renames the file to `<file>.corrupt.<unix-time>` (with `.1`, `.2`, … if that exists).
@@ -156,14 +188,14 @@ impl PersistenceFile {
     }
 
     /// `<file>.<suffix>` in the same directory.
-    fn sibling(&self, suffix: &str) -> PathBuf {
+    pub(crate) fn sibling(&self, suffix: &str) -> PathBuf {
         let mut name = self.path.file_name().unwrap_or_default().to_os_string();
         name.push(".");
         name.push(suffix);
         self.path.with_file_name(name)
     }
 
-    fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         match self.path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
@@ -321,6 +353,32 @@ mod tests {
     }
 
     #[test]
+    fn stale_temp_files_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = PersistenceFile::new(dir.path().join("pushgw.data"));
+        for name in [
+            "pushgw.data",
+            "pushgw.data.in_progress.123",
+            "pushgw.data.wal.00000000000000000002.in_progress",
+            "pushgw.data.wal.00000000000000000001",
+            "pushgw.data.corrupt.1700000000",
+            "other.in_progress.1",
+        ] {
+            std::fs::write(dir.path().join(name), b"x").expect("write");
+        }
+        assert_eq!(file.remove_stale_temp_files().expect("removed"), 2);
+        assert_eq!(
+            names_in(dir.path()),
+            [
+                "other.in_progress.1",
+                "pushgw.data",
+                "pushgw.data.corrupt.1700000000",
+                "pushgw.data.wal.00000000000000000001"
+            ]
+        );
+    }
+
+    #[test]
     fn load_restores_a_good_file_and_ignores_a_missing_one() {
         let dir = tempfile::tempdir().expect("temp dir");
         let file = PersistenceFile::new(dir.path().join("pushgw.data"));
@@ -329,7 +387,10 @@ mod tests {
         std::fs::write(file.path(), b"good:data").expect("write");
         assert_eq!(
             file.load(&fake).expect("load"),
-            Loaded::Restored { bytes: 9 }
+            Loaded::Restored {
+                bytes: 9,
+                id: SnapshotId::of(b"good:data")
+            }
         );
         assert_eq!(
             fake.restored.lock().expect("not poisoned").as_deref(),

@@ -32,6 +32,7 @@ use tracing::{debug, error, info, warn};
 
 use crate::auth::Authenticator;
 use crate::persistence::PersistRequests;
+use crate::wal::Wal;
 use crate::web_config::{RateLimit, WebConfig};
 
 /// How long a graceful shutdown waits for in-flight requests before persisting anyway; systemd
@@ -99,6 +100,8 @@ pub struct App<H = Gateway> {
     web: RwLock<Arc<WebState>>,
     web_config_file: Option<PathBuf>,
     persist: Option<Arc<PersistRequests>>,
+    /// `--persistence.sync`: writes go through the write-ahead log.
+    wal: Option<Arc<Wal>>,
     limits: Limits,
     shutdown: watch::Sender<bool>,
 }
@@ -118,9 +121,18 @@ impl<H: Handler> App<H> {
             web: RwLock::new(Arc::new(WebState::new(web_config))),
             web_config_file,
             persist,
+            wal: None,
             limits,
             shutdown: watch::Sender::new(false),
         }
+    }
+
+    /// Sends write requests through `wal` (`--persistence.sync`): each is answered once it is
+    /// durable.
+    #[must_use]
+    pub fn with_wal(mut self, wal: Arc<Wal>) -> Self {
+        self.wal = Some(wal);
+        self
     }
 
     /// Becomes true once a graceful shutdown has been asked for.
@@ -278,7 +290,10 @@ impl<H: Handler> App<H> {
         let now = SystemTime::now();
         // Decoding a large push takes long enough to stall the other connections of this worker
         // thread; hand those to the blocking pool.
-        let response = if request.body().len() <= INLINE_BODY_BYTES {
+        let inline = request.body().len() <= INLINE_BODY_BYTES;
+        let response = if writes && let Some(wal) = &self.wal {
+            wal.apply(self.gateway.clone(), request, now, !inline).await
+        } else if inline {
             self.gateway.handle(request, now)
         } else {
             let gateway = self.gateway.clone();

@@ -192,3 +192,11 @@ fn a_persistence_file_in_a_missing_directory_is_a_start_up_failure() {
         &["/nonexistent/dir/pushgw.data"],
     );
 }
+
+#[test]
+fn persistence_sync_without_a_persistence_file_is_a_start_up_failure() {
+    check_start_up_failure(
+        &["--persistence.sync", "--web.listen-address=127.0.0.1:0"],
+        &["--persistence.sync needs --persistence.file"],
+    );
+}
