@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, ValueEnum};
 
+use pushgw_core::gateway::{ConnectionLimit, Limits};
+
 use crate::duration;
 
 /// Boolean flags, by long name: the only ones `--no-<flag>` applies to.
@@ -128,12 +130,28 @@ pub struct Flags {
     pub web_enable_admin_api: bool,
 
     #[arg(
-        help = "Largest accepted request body in bytes, before and after Content-Encoding is undone; larger bodies get 413. 0 means unlimited. (pushgw extension)",
+        help = "Largest accepted request body in bytes as sent (before Content-Encoding is undone); larger bodies get 413 without being read. 0 means unlimited. (pushgw extension)",
         long = "web.max-body-bytes",
         value_name = "BYTES",
         default_value = "33554432"
     )]
     pub web_max_body_bytes: u64,
+
+    #[arg(
+        help = "Largest request body in bytes after Content-Encoding (gzip, snappy) is undone; larger bodies get 413. 0 means unlimited. (pushgw extension)",
+        long = "web.max-decompressed-bytes",
+        value_name = "BYTES",
+        default_value = "33554432"
+    )]
+    pub web_max_decompressed_bytes: u64,
+
+    #[arg(
+        help = "Most connections open at once; further connections get 429 and are closed. 0 means unlimited. (pushgw extension)",
+        long = "web.max-connections",
+        value_name = "COUNT",
+        default_value = "512"
+    )]
+    pub web_max_connections: usize,
 
     #[arg(help = "Time allowed to read a request's headers (and the TLS handshake); 0 means no limit. (pushgw extension)",
           long = "web.read-header-timeout", value_name = "DURATION", default_value = "30s",
@@ -174,6 +192,30 @@ pub struct Flags {
           long = "push.group-ttl", value_name = "DURATION", default_value = "0s",
           value_parser = parse_duration)]
     pub push_group_ttl: Duration,
+
+    #[arg(
+        help = "Most series (metrics) in one push; larger pushes get 413. 0 means unlimited. (pushgw extension)",
+        long = "push.max-series-per-push",
+        value_name = "COUNT",
+        default_value = "0"
+    )]
+    pub push_max_series_per_push: usize,
+
+    #[arg(
+        help = "Most groups held at once; a push that would create another gets 429. 0 means unlimited. (pushgw extension)",
+        long = "push.max-groups",
+        value_name = "COUNT",
+        default_value = "0"
+    )]
+    pub push_max_groups: usize,
+
+    #[arg(
+        help = "Most series held at once across all groups (push_time_seconds and push_failure_time_seconds not counted); a push that would exceed it gets 429. 0 means unlimited. (pushgw extension)",
+        long = "push.max-series",
+        value_name = "COUNT",
+        default_value = "0"
+    )]
+    pub push_max_series: usize,
 
     #[arg(
         help = "Only log messages with the given severity or above. One of: [debug, info, warn, error]",
@@ -301,12 +343,45 @@ impl Flags {
         .into_iter()
         .map(|(key, value)| (key.to_owned(), value))
         .collect();
-        // Our extension: listed only when in use, so that the map stays the reference's by default.
+        // Our extensions: listed only when not at their defaults, so that the map stays the
+        // reference's by default.
         if let Some(ttl) = self.group_ttl() {
             entries.push(("push.group-ttl".to_owned(), duration::format(ttl)));
         }
         if self.persistence_sync {
             entries.push(("persistence.sync".to_owned(), "true".to_owned()));
+        }
+        let defaults = Flags::defaults();
+        for (name, value, default) in [
+            (
+                "web.max-decompressed-bytes",
+                self.web_max_decompressed_bytes,
+                defaults.web_max_decompressed_bytes,
+            ),
+            (
+                "web.max-connections",
+                self.web_max_connections as u64,
+                defaults.web_max_connections as u64,
+            ),
+            (
+                "push.max-series-per-push",
+                self.push_max_series_per_push as u64,
+                defaults.push_max_series_per_push as u64,
+            ),
+            (
+                "push.max-groups",
+                self.push_max_groups as u64,
+                defaults.push_max_groups as u64,
+            ),
+            (
+                "push.max-series",
+                self.push_max_series as u64,
+                defaults.push_max_series as u64,
+            ),
+        ] {
+            if value != default {
+                entries.push((name.to_owned(), value.to_string()));
+            }
         }
         entries.sort();
         entries
@@ -328,6 +403,37 @@ impl Flags {
     /// `--web.max-body-bytes` as a cap (`None`: unlimited).
     pub fn max_body_bytes(&self) -> Option<u64> {
         (self.web_max_body_bytes != 0).then_some(self.web_max_body_bytes)
+    }
+
+    /// `--web.max-decompressed-bytes` as a cap (`None`: unlimited).
+    pub fn max_decompressed_bytes(&self) -> Option<u64> {
+        (self.web_max_decompressed_bytes != 0).then_some(self.web_max_decompressed_bytes)
+    }
+
+    /// The gateway's capacity limits from `--push.max-series-per-push`, `--push.max-groups`,
+    /// `--push.max-series` and `--web.max-connections` (0: unlimited).
+    ///
+    /// ```
+    /// use pushgw_sidecar::flags::{Flags, Outcome};
+    /// let Outcome::Run(flags) = Flags::parse_args(["pushgw-sidecar", "--push.max-groups=10"]) else { panic!() };
+    /// let limits = flags.limits();
+    /// assert_eq!(limits.max_groups, Some(10));
+    /// assert_eq!(limits.max_series, None);
+    /// assert_eq!(limits.connections.map(|c| c.max()), Some(512));
+    /// ```
+    pub fn limits(&self) -> Limits {
+        let set = |value: usize| (value != 0).then_some(value);
+        Limits {
+            max_series_per_push: set(self.push_max_series_per_push),
+            max_groups: set(self.push_max_groups),
+            max_series: set(self.push_max_series),
+            connections: set(self.web_max_connections).map(ConnectionLimit::new),
+        }
+    }
+
+    /// Every flag at its default.
+    fn defaults() -> Flags {
+        Flags::try_parse_from(["pushgw-sidecar"]).expect("the defaults parse")
     }
 
     fn log_level_name(&self) -> &'static str {

@@ -169,7 +169,9 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         None => WebConfig::plain(),
     };
 
-    let gateway = Arc::new(Gateway::new(gateway_options(&flags, &build)));
+    let options = gateway_options(&flags, &build);
+    let connections = options.limits.connections.clone();
+    let gateway = Arc::new(Gateway::new(options));
     let snapshots = Arc::new(GatewaySnapshots(gateway.clone()));
     let persistence =
         (!flags.persistence_file.is_empty()).then(|| PersistenceFile::new(&flags.persistence_file));
@@ -198,6 +200,7 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
             max_body_bytes: flags.max_body_bytes(),
             read_header_timeout: non_zero(flags.web_read_header_timeout),
             read_timeout: non_zero(flags.web_read_timeout),
+            connections,
         },
     );
     if let Some(wal) = &wal {
@@ -250,12 +253,13 @@ fn gateway_options(flags: &Flags, build: &BuildInfo) -> GatewayOptions {
         enable_lifecycle: flags.web_enable_lifecycle,
         consistency_check: !flags.push_disable_consistency_check,
         enable_openmetrics: false,
-        max_body_bytes: flags.max_body_bytes(),
+        max_body_bytes: flags.max_decompressed_bytes(),
         flags: flags.status(),
         build_information: build.status_entries(),
         start_time: SystemTime::now(),
         process_metrics: Some(process::collect),
         group_ttl: flags.group_ttl(),
+        limits: flags.limits(),
     }
 }
 

@@ -23,10 +23,10 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
-use pushgw_core::gateway::{Gateway, QuitRequested};
-use tokio::io::AsyncWriteExt as _;
+use pushgw_core::gateway::{ConnectionLimit, ConnectionPermit, Gateway, QuitRequested};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
 use tracing::{debug, error, info, warn};
 
@@ -43,8 +43,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// blocking pool.
 const INLINE_BODY_BYTES: usize = 256 << 10;
 
-/// Limits on reading requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Limits on connections and on reading requests.
+#[derive(Debug, Clone)]
 pub struct Limits {
     /// `--web.max-body-bytes` (`None`: unlimited).
     pub max_body_bytes: Option<u64>,
@@ -52,7 +52,16 @@ pub struct Limits {
     pub read_header_timeout: Option<Duration>,
     /// `--web.read-timeout`, for the whole body (`None`: no limit).
     pub read_timeout: Option<Duration>,
+    /// `--web.max-connections` (`None`: unlimited), shared with the gateway, which reports it.
+    pub connections: Option<ConnectionLimit>,
 }
+
+/// At most this many refused connections are answered at once; beyond that they are closed
+/// without an answer, so that a flood costs no more than the file descriptors it holds.
+const REFUSALS_IN_FLIGHT: usize = 64;
+
+/// How long a refused connection may take to receive its `429`.
+const REFUSAL_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The web config in force and what is derived from it.
 #[derive(Debug)]
@@ -178,7 +187,10 @@ impl<H: Handler> App<H> {
         stream: TcpStream,
         peer: SocketAddr,
         watcher: Watcher,
+        permit: Option<ConnectionPermit>,
     ) {
+        // Held until the connection is closed.
+        let _permit = permit;
         let _ = stream.set_nodelay(true);
         let tls = self.web().config.tls.clone();
         match tls {
@@ -514,6 +526,7 @@ fn systemd_listeners() -> anyhow::Result<Vec<TcpListener>> {
 pub async fn accept_loop<H: Handler>(app: Arc<App<H>>, listener: TcpListener) {
     let mut shutdown = app.shutdown_signal();
     let graceful = GracefulShutdown::new();
+    let refusals = Arc::new(Semaphore::new(REFUSALS_IN_FLIGHT));
     let address = listener
         .local_addr()
         .map_or_else(|_| "?".to_owned(), |address| address.to_string());
@@ -522,8 +535,18 @@ pub async fn accept_loop<H: Handler>(app: Arc<App<H>>, listener: TcpListener) {
             () = stopped(&mut shutdown) => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
+                    let permit = match &app.limits.connections {
+                        Some(limit) => match limit.try_open() {
+                            Some(permit) => Some(permit),
+                            None => {
+                                refuse_connection(&app, stream, peer, limit, &refusals);
+                                continue;
+                            }
+                        },
+                        None => None,
+                    };
                     let watcher = graceful.watcher();
-                    tokio::spawn(app.clone().serve_connection(stream, peer, watcher));
+                    tokio::spawn(app.clone().serve_connection(stream, peer, watcher, permit));
                 }
                 Err(err) => {
                     // Out of file descriptors and the like: back off as Go's server does.
@@ -545,10 +568,49 @@ pub async fn accept_loop<H: Handler>(app: Arc<App<H>>, listener: TcpListener) {
     }
 }
 
+/// Answers a connection over `--web.max-connections` with a `429` naming the limit (plain HTTP
+/// only: a TLS client could not read it) and closes it; if too many refusals are under way
+/// already, just closes it.
+fn refuse_connection<H: Handler>(
+    app: &App<H>,
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    limit: &ConnectionLimit,
+    refusals: &Arc<Semaphore>,
+) {
+    debug!(source = %peer, limit = limit.max(), "connection refused: --web.max-connections reached");
+    let tls = app.web().config.tls.is_some();
+    let Ok(permit) = refusals.clone().try_acquire_owned() else {
+        return;
+    };
+    if tls {
+        return;
+    }
+    let message = format!(
+        "too many open connections: the connection limit of {} (--web.max-connections) is reached\n",
+        limit.max()
+    );
+    let response = format!(
+        "HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{message}",
+        message.len()
+    );
+    tokio::spawn(async move {
+        let _permit = permit;
+        let answer = async {
+            stream.write_all(response.as_bytes()).await?;
+            stream.shutdown().await?;
+            // Read what the client sends until it closes, so that closing does not reset the
+            // connection before the client has read the answer.
+            let mut sink = [0; 4096];
+            while stream.read(&mut sink).await? > 0 {}
+            std::io::Result::Ok(())
+        };
+        let _ = tokio::time::timeout(REFUSAL_TIMEOUT, answer).await;
+    });
+}
+
 #[cfg(test)]
 mod tests {
-    use tokio::io::AsyncReadExt as _;
-
     use super::*;
 
     /// Echoes method, path and body size; `/-/quit` asks for a shutdown as the gateway does.
@@ -580,6 +642,7 @@ mod tests {
                 max_body_bytes: Some(1000),
                 read_header_timeout: None,
                 read_timeout: None,
+                connections: None,
             },
         ));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -20,7 +20,7 @@ pub(crate) enum BodyError {
     #[error("snappy: {0}")]
     Snappy(String),
     /// The decompressed body is larger than the configured cap.
-    #[error("decompressed request body exceeds the limit of {limit} bytes")]
+    #[error("decompressed request body exceeds the decompressed_bytes limit of {limit} bytes")]
     TooLarge {
         /// The cap in bytes.
         limit: u64,

@@ -10,6 +10,7 @@
 mod body;
 mod expiry;
 mod json;
+mod limits;
 mod own;
 mod route;
 mod summary;
@@ -30,6 +31,7 @@ use crate::store::{Group, PushMode, Store, StoreOptions};
 use crate::{proto, text};
 use route::{Outcome, Reply, Route, Router};
 
+pub use limits::{ConnectionLimit, ConnectionPermit, Limits};
 pub use own::ProcessMetrics;
 
 /// How a [`Gateway`] is set up: the reference's flags that shape the HTTP API, and our extras.
@@ -75,6 +77,8 @@ pub struct GatewayOptions {
     /// gateway exposes `pushgw_expired_groups_total`; otherwise its own metrics stay the
     /// reference's.
     pub group_ttl: Option<Duration>,
+    /// Capacity limits (our extension, spec §17), all off by default.
+    pub limits: Limits,
 }
 
 impl Default for GatewayOptions {
@@ -93,6 +97,7 @@ impl Default for GatewayOptions {
             start_time: SystemTime::UNIX_EPOCH,
             process_metrics: None,
             group_ttl: None,
+            limits: Limits::default(),
         }
     }
 }
@@ -188,6 +193,7 @@ struct State {
     store: Store,
     http: own::HttpMetrics,
     expiry: expiry::Expiry,
+    rejections: limits::Rejections,
 }
 
 impl Gateway {
@@ -197,7 +203,10 @@ impl Gateway {
         let router = Router::new(&prefix, &options.telemetry_path, options.enable_admin_api);
         let store = Store::new(StoreOptions {
             consistency_check: options.consistency_check,
-            own_families: own::declared_families(),
+            own_families: own::declared_families()
+                .into_iter()
+                .chain(limits::declared_families())
+                .collect(),
         });
         Gateway {
             options,
@@ -206,6 +215,7 @@ impl Gateway {
                 store,
                 http: own::HttpMetrics::default(),
                 expiry: expiry::Expiry::default(),
+                rejections: limits::Rejections::default(),
             }),
         }
     }
@@ -254,8 +264,8 @@ impl Gateway {
         };
         let (handler, response) = match route {
             Route::Scrape => return self.scrape(&parts.headers, now),
-            Route::Healthy => ("healthy", plain(StatusCode::OK, "OK")),
-            Route::Ready => ("ready", plain(StatusCode::OK, "OK")),
+            Route::Healthy => ("healthy", self.health()),
+            Route::Ready => ("ready", self.health()),
             Route::Push(path) if parts.method == Method::DELETE => ("delete", self.delete(path)),
             Route::Push(path) => {
                 let size = own::approximate_request_size(&parts);
@@ -424,6 +434,24 @@ impl Gateway {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// `/-/healthy` and `/-/ready`: `OK`, unless a scrape would fail (reference issue #544; spec
+    /// §17): then a `500` with the scrape's errors, so that a supervisor can see it.
+    fn health(&self) -> Response<Bytes> {
+        match self.lock().store.check() {
+            Ok(()) => plain(StatusCode::OK, "OK"),
+            Err(errors) => http_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("a scrape of /metrics would fail:\n\n{errors}"),
+            ),
+        }
+    }
+
+    /// A refusal by a limit, counted.
+    fn refuse(&self, error: &limits::LimitError) -> Response<Bytes> {
+        self.lock().rejections.count(error.name());
+        http_error(error.status(), &error.to_string())
+    }
+
     fn delete(&self, path: &[u8]) -> Response<Bytes> {
         match GroupingKey::from_path_bytes(path) {
             Ok(key) => {
@@ -454,6 +482,11 @@ impl Gateway {
             Ok(ttl) => ttl.or(self.options.group_ttl),
             Err(message) => return http_error(StatusCode::BAD_REQUEST, &message),
         };
+        // Before decoding: a full store should not pay for a body it will refuse anyway.
+        let full = self.options.limits.check_group(&self.lock().store, &key);
+        if let Err(error) = full {
+            return self.refuse(&error);
+        }
         let body = match body::decode(
             parts.headers.get(header::CONTENT_ENCODING),
             body,
@@ -461,6 +494,7 @@ impl Gateway {
         ) {
             Ok(body) => body,
             Err(err @ body::BodyError::TooLarge { .. }) => {
+                self.lock().rejections.count("decompressed_bytes");
                 return http_error(StatusCode::PAYLOAD_TOO_LARGE, &err.to_string());
             }
             Err(err) => return http_error(StatusCode::BAD_REQUEST, &err.to_string()),
@@ -476,6 +510,9 @@ impl Gateway {
             Ok(families) => families,
             Err(message) => return http_error(StatusCode::BAD_REQUEST, &message),
         };
+        if let Err(error) = self.options.limits.check_push(&families) {
+            return self.refuse(&error);
+        }
         let mode = if parts.method == Method::PUT {
             PushMode::Replace
         } else {
@@ -484,6 +521,14 @@ impl Gateway {
         let result = {
             let mut state = self.lock();
             let state = &mut *state;
+            let room = self
+                .options
+                .limits
+                .check_store(&state.store, &key, &families, mode);
+            if let Err(error) = room {
+                state.rejections.count(error.name());
+                return http_error(error.status(), &error.to_string());
+            }
             let created = state.store.group(&key).is_none();
             let result = state.store.push(key.clone(), families, mode, now);
             state
@@ -522,7 +567,14 @@ impl Gateway {
             let state = self.lock();
             let configured = self.options.group_ttl.is_some_and(|ttl| !ttl.is_zero());
             let expired = state.expiry.expired_total(configured);
-            own::families(&self.options, &state.http, expired, process, now)
+            let mut own = own::families(&self.options, &state.http, expired, process, now);
+            own.extend(limits::families(
+                &self.options.limits,
+                self.options.max_body_bytes,
+                &state.store,
+                &state.rejections,
+            ));
+            own
         };
         let format = negotiate(headers.get(header::ACCEPT), self.options.enable_openmetrics);
         let gzipped = accepts_gzip(headers.get(header::ACCEPT_ENCODING));

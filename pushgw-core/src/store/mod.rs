@@ -479,6 +479,9 @@ pub struct Store {
     inconsistent: BTreeSet<String>,
     /// Bumped by every write that changed something.
     generation: u64,
+    /// Series of all groups, without the timestamp families: what the gateway's
+    /// series limit counts.
+    series_count: usize,
     /// The last exposition built, with the generation it was built at.
     exposition: Option<(u64, Exposition)>,
 }
@@ -522,6 +525,7 @@ impl Store {
             names: BTreeMap::new(),
             inconsistent: BTreeSet::new(),
             generation: 0,
+            series_count: 0,
             exposition: None,
         }
     }
@@ -707,6 +711,7 @@ impl Store {
         self.order.clear();
         self.names.clear();
         self.inconsistent.clear();
+        self.series_count = 0;
         self.generation += 1;
     }
 
@@ -722,6 +727,33 @@ impl Store {
     /// See [`Group`] for an example.
     pub fn group(&self, key: &GroupingKey) -> Option<&Group> {
         self.groups.get(key)
+    }
+
+    /// The number of groups. O(1).
+    ///
+    /// ```
+    /// assert_eq!(pushgw_core::store::Store::default().group_count(), 0);
+    /// ```
+    pub fn group_count(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// The number of series in all groups, not counting the gateway's `push_time_seconds` and
+    /// `push_failure_time_seconds`. O(1).
+    ///
+    /// ```
+    /// use pushgw_core::grouping::GroupingKey;
+    /// use pushgw_core::store::{PushMode, Store};
+    /// use std::time::SystemTime;
+    ///
+    /// let mut store = Store::default();
+    /// let key = GroupingKey::from_path("job/j").unwrap();
+    /// let families = pushgw_core::text::parse(b"a 1\nb{x=\"1\"} 2\nb{x=\"2\"} 3\n").unwrap();
+    /// store.push(key, families, PushMode::Replace, SystemTime::UNIX_EPOCH).unwrap();
+    /// assert_eq!(store.series_count(), 3);
+    /// ```
+    pub fn series_count(&self) -> usize {
+        self.series_count
     }
 
     /// A counter bumped by every write that changed the store: equal generations, equal
@@ -910,6 +942,11 @@ impl Store {
             },
             None => group.families.remove(name),
         };
+        if name != PUSH_TIME_NAME && name != PUSH_FAILURE_TIME_NAME {
+            let now = group.families.get(name).map_or(0, |f| f.metrics.len());
+            let before = previous.as_ref().map_or(0, |f| f.metrics.len());
+            self.series_count = self.series_count + now - before;
+        }
         let entry = match self.names.get_mut(name) {
             Some(entry) => entry,
             None => self.names.entry(name.to_owned()).or_default(),
