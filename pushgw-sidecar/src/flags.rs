@@ -351,34 +351,7 @@ impl Flags {
         if self.persistence_sync {
             entries.push(("persistence.sync".to_owned(), "true".to_owned()));
         }
-        let defaults = Flags::defaults();
-        for (name, value, default) in [
-            (
-                "web.max-decompressed-bytes",
-                self.web_max_decompressed_bytes,
-                defaults.web_max_decompressed_bytes,
-            ),
-            (
-                "web.max-connections",
-                self.web_max_connections as u64,
-                defaults.web_max_connections as u64,
-            ),
-            (
-                "push.max-series-per-push",
-                self.push_max_series_per_push as u64,
-                defaults.push_max_series_per_push as u64,
-            ),
-            (
-                "push.max-groups",
-                self.push_max_groups as u64,
-                defaults.push_max_groups as u64,
-            ),
-            (
-                "push.max-series",
-                self.push_max_series as u64,
-                defaults.push_max_series as u64,
-            ),
-        ] {
+        for (name, value, default) in self.limit_flags() {
             if value != default {
                 entries.push((name.to_owned(), value.to_string()));
             }
@@ -429,6 +402,56 @@ impl Flags {
             max_series: set(self.push_max_series),
             connections: set(self.web_max_connections).map(ConnectionLimit::new),
         }
+    }
+
+    /// Whether any limit flag (`--web.max-decompressed-bytes`, `--web.max-connections`,
+    /// `--push.max-*`) differs from its default: only then does `/metrics` report the limits
+    /// (`pushgw_limit_*`), so that a default start's own metrics stay the reference's. The
+    /// default limits are enforced either way.
+    ///
+    /// ```
+    /// use pushgw_sidecar::flags::{Flags, Outcome};
+    /// let Outcome::Run(flags) = Flags::parse_args(["pushgw-sidecar"]) else { panic!() };
+    /// assert!(!flags.limits_changed());
+    /// let Outcome::Run(flags) = Flags::parse_args(["pushgw-sidecar", "--web.max-connections=9"]) else { panic!() };
+    /// assert!(flags.limits_changed());
+    /// ```
+    pub fn limits_changed(&self) -> bool {
+        self.limit_flags()
+            .iter()
+            .any(|(_, value, default)| value != default)
+    }
+
+    /// The limit flags that the reference does not have: name, value, default.
+    fn limit_flags(&self) -> [(&'static str, u64, u64); 5] {
+        let defaults = Flags::defaults();
+        [
+            (
+                "web.max-decompressed-bytes",
+                self.web_max_decompressed_bytes,
+                defaults.web_max_decompressed_bytes,
+            ),
+            (
+                "web.max-connections",
+                self.web_max_connections as u64,
+                defaults.web_max_connections as u64,
+            ),
+            (
+                "push.max-series-per-push",
+                self.push_max_series_per_push as u64,
+                defaults.push_max_series_per_push as u64,
+            ),
+            (
+                "push.max-groups",
+                self.push_max_groups as u64,
+                defaults.push_max_groups as u64,
+            ),
+            (
+                "push.max-series",
+                self.push_max_series as u64,
+                defaults.push_max_series as u64,
+            ),
+        ]
     }
 
     /// Every flag at its default.

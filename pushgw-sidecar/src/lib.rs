@@ -169,8 +169,13 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         None => WebConfig::plain(),
     };
 
-    let options = gateway_options(&flags, &build);
+    let mut options = gateway_options(&flags, &build);
+    // The server enforces the connection limit; the gateway reports it (with the others) only
+    // when a limit flag was changed, so that a default start's own metrics are the reference's.
     let connections = options.limits.connections.clone();
+    if !flags.limits_changed() {
+        options.limits.connections = None;
+    }
     let gateway = Arc::new(Gateway::new(options));
     let snapshots = Arc::new(GatewaySnapshots(gateway.clone()));
     let persistence =

@@ -71,8 +71,8 @@ pub fn family_blocks(exposition: &str) -> Vec<FamilyBlock> {
 
 /// Whether a family of a Go Pushgateway's `/metrics` is the gateway's own rather than pushed:
 /// Go runtime (`go_*`), process (`process_*`), the gateway's self-instrumentation
-/// (`pushgateway_*`), and the per-group timestamps `push_time_seconds` and
-/// `push_failure_time_seconds` (spec §4.1, §3.5).
+/// (`pushgateway_*`, and pushgw's extensions `pushgw_*`), and the per-group timestamps
+/// `push_time_seconds` and `push_failure_time_seconds` (spec §4.1, §3.5).
 ///
 /// ```
 /// use pushgw_tests::exposition::is_gateway_own;
@@ -84,6 +84,7 @@ pub fn is_gateway_own(name: &str) -> bool {
     name.starts_with("go_")
         || name.starts_with("process_")
         || name.starts_with("pushgateway_")
+        || name.starts_with("pushgw_")
         || name == "push_time_seconds"
         || name == "push_failure_time_seconds"
 }
