@@ -69,3 +69,13 @@ fn proto_corpus_holds_every_test_vector() {
 fn text_parse_corpus() {
     replay("text_parse", checks::text_parse);
 }
+
+#[test]
+fn grouping_key_corpus() {
+    replay("grouping_key", checks::grouping_key);
+}
+
+#[test]
+fn gateway_handle_corpus() {
+    replay("gateway_handle", checks::gateway_handle);
+}

@@ -1,7 +1,9 @@
 //! HTTP Basic authentication against the web config's `basic_auth_users` (bcrypt hashes).
 //!
 //! As in exporter-toolkit (spec §9.3): an unknown user still costs a bcrypt comparison, against
-//! a dummy hash, so that response times do not reveal which users exist. Successful checks are
+//! a dummy hash, so that response times do not reveal which users exist. Unlike the toolkit,
+//! whose dummy hash always has cost 10, ours is the configured hash with the highest cost: with
+//! the usual single cost for every user, an unknown user costs exactly what a known one does. Successful checks are
 //! cached so that a scraper sending the same credentials every few seconds does not pay bcrypt
 //! each time; the cache key is a SHA-256 digest of (user, stored hash, password), compared in
 //! constant time, and failures are never cached (CVE-2022-46146 was a cache that could be
@@ -15,7 +17,8 @@ use http::HeaderValue;
 use subtle::ConstantTimeEq as _;
 use tokio::sync::Semaphore;
 
-/// A valid bcrypt hash (cost 10) of a password nobody knows, compared against for unknown users.
+/// A valid bcrypt hash (cost 10) of a password nobody knows, compared against for unknown users
+/// when there are no configured hashes to take the cost from.
 const DUMMY_HASH: &str = "$2b$10$7nYxG0pSjbx8KArN2Cw0nOQ3T3xZpbM5JEs24tNkyQs6cy98pMBAC";
 
 /// `basic_auth_users`: user name → bcrypt hash, every hash checked to be well-formed.
@@ -29,18 +32,27 @@ const DUMMY_HASH: &str = "$2b$10$7nYxG0pSjbx8KArN2Cw0nOQ3T3xZpbM5JEs24tNkyQs6cy9
 #[derive(Debug, Clone, Default)]
 pub struct Users {
     hashes: Arc<BTreeMap<String, String>>,
+    /// What an unknown user's password is compared against: the costliest configured hash
+    /// (the answer is "no" whatever the comparison says).
+    dummy: Arc<str>,
 }
 
 impl Users {
     /// Validates the hashes (the toolkit refuses to start with a malformed one).
     pub fn new(hashes: BTreeMap<String, String>) -> anyhow::Result<Self> {
+        let mut dummy: Option<(u32, &str)> = None;
         for (user, hash) in &hashes {
-            hash.parse::<bcrypt::HashParts>().map_err(|err| {
+            let parts = hash.parse::<bcrypt::HashParts>().map_err(|err| {
                 anyhow::anyhow!("basic_auth_users: invalid bcrypt hash for user {user:?}: {err}")
             })?;
+            if dummy.is_none_or(|(cost, _)| parts.get_cost() > cost) {
+                dummy = Some((parts.get_cost(), hash));
+            }
         }
+        let dummy = Arc::from(dummy.map_or(DUMMY_HASH, |(_, hash)| hash));
         Ok(Users {
             hashes: Arc::new(hashes),
+            dummy,
         })
     }
 
@@ -88,7 +100,9 @@ impl Authenticator {
             return false;
         };
         let known = self.users.hashes.get(&user).cloned();
-        let hash = known.clone().unwrap_or_else(|| DUMMY_HASH.to_owned());
+        let hash = known
+            .clone()
+            .unwrap_or_else(|| self.users.dummy.as_ref().to_owned());
         let digest = cache_key(&user, &hash, &password);
         if known.is_some() && self.cached(&user, &digest) {
             return true;
@@ -205,6 +219,22 @@ mod tests {
             parse_basic(&value),
             Some(("alice".to_owned(), "a:b".to_owned()))
         );
+    }
+
+    /// The timing defence, structurally: an unknown user's password goes through a bcrypt
+    /// comparison of the same cost as the users' hashes (the costliest, when they differ).
+    #[test]
+    fn unknown_users_are_compared_against_the_costliest_configured_hash() {
+        let cheap = bcrypt::hash("a", 4).expect("hashing works");
+        let dear = bcrypt::hash("b", 5).expect("hashing works");
+        let users = Users::new(BTreeMap::from([
+            ("alice".to_owned(), cheap),
+            ("bob".to_owned(), dear.clone()),
+        ]))
+        .expect("valid hashes");
+        assert_eq!(&*users.dummy, dear);
+        let none = Users::new(BTreeMap::new()).expect("no users");
+        assert_eq!(&*none.dummy, DUMMY_HASH);
     }
 
     #[test]
