@@ -691,6 +691,11 @@ mod tests {
         for flag in [
             "--web.listen-address",
             "--web.max-body-bytes",
+            "--web.max-decompressed-bytes",
+            "--web.max-connections",
+            "--push.max-series-per-push",
+            "--push.max-groups",
+            "--push.max-series",
             "--persistence.interval",
         ] {
             assert!(help.contains(flag), "{flag} missing from help");
@@ -719,6 +724,59 @@ mod tests {
             Some(("persistence.sync".to_owned(), "true".to_owned()))
         );
         assert!(!parse(&["--no-persistence.sync"]).persistence_sync);
+    }
+
+    #[test]
+    fn limits_have_safe_defaults_and_zero_means_unlimited() {
+        let flags = parse(&[]);
+        assert_eq!(flags.max_decompressed_bytes(), Some(32 << 20));
+        let limits = flags.limits();
+        assert_eq!(limits.connections.map(|c| c.max()), Some(512));
+        assert_eq!(
+            (
+                limits.max_series_per_push,
+                limits.max_groups,
+                limits.max_series
+            ),
+            (None, None, None)
+        );
+        assert!(!flags.limits_changed());
+        let status = flags.status();
+        assert!(!status.iter().any(|(name, _)| name.starts_with("push.max")));
+
+        let flags = parse(&[
+            "--web.max-connections=0",
+            "--web.max-decompressed-bytes=0",
+            "--push.max-series-per-push=10",
+            "--push.max-groups=20",
+            "--push.max-series=30",
+        ]);
+        let limits = flags.limits();
+        assert!(limits.connections.is_none());
+        assert_eq!(flags.max_decompressed_bytes(), None);
+        assert_eq!(
+            (
+                limits.max_series_per_push,
+                limits.max_groups,
+                limits.max_series
+            ),
+            (Some(10), Some(20), Some(30))
+        );
+        assert!(flags.limits_changed());
+        let status = flags.status();
+        for entry in [
+            ("push.max-groups", "20"),
+            ("push.max-series", "30"),
+            ("push.max-series-per-push", "10"),
+            ("web.max-connections", "0"),
+            ("web.max-decompressed-bytes", "0"),
+        ] {
+            assert!(
+                status.contains(&(entry.0.to_owned(), entry.1.to_owned())),
+                "{entry:?}"
+            );
+        }
+        assert!(error(&["--push.max-groups=-1"]).contains("-1"));
     }
 
     #[test]

@@ -25,8 +25,16 @@
 //! * The persistence file is our own format, not Go's gob (D4); writes are fsynced (file and
 //!   directory), the reference's are not.
 //! * Request bodies are capped (`--web.max-body-bytes`, default 32 MiB, 0 = unlimited) with
-//!   `413`, before and after `Content-Encoding` is undone; header and body reads have deadlines
-//!   (`--web.read-header-timeout`, `--web.read-timeout`, `408`). The reference has none (Q12).
+//!   `413` before being read, and again after `Content-Encoding` is undone
+//!   (`--web.max-decompressed-bytes`, default 32 MiB); header and body reads have deadlines
+//!   (`--web.read-header-timeout`, `--web.read-timeout`, `408`); at most
+//!   `--web.max-connections` (default 512, as Prometheus) are open at once, the next one gets a
+//!   `429` naming the limit and is closed. The reference has none of these (Q12).
+//! * `/-/healthy` and `/-/ready` answer `500` with the errors while a scrape would fail (only
+//!   possible with `--push.disable-consistency-check`); the reference answers `200` (its issue
+//!   #544).
+//! * A request with both `Content-Length` and `Transfer-Encoding` is read by
+//!   `Transfer-Encoding` and its connection closed after the answer (RFC 9112 §6.1, hyper).
 //! * `--web.config.file` is read at start-up and on SIGHUP; the reference re-reads it on every
 //!   request and the certificate on every TLS handshake. TLS 1.0/1.1 are not offered (rustls),
 //!   `CurveP521` is unsupported.
@@ -92,6 +100,12 @@
 //!   expiry is in use, `/metrics` has `pushgw_expired_groups_total`, `/api/v1/metrics` an
 //!   `expires_at` key for each group with a deadline, and `/api/v1/status` the flag
 //!   `push.group-ttl` (only when set).
+//! * Capacity limits: `--push.max-series-per-push` (`413`), `--push.max-groups` and
+//!   `--push.max-series` (`429`; `push_time_seconds` and `push_failure_time_seconds` not
+//!   counted), all 0 = unlimited by default. A refusal names the limit and leaves no trace in the
+//!   store (not even `push_failure_time_seconds`). Once any limit flag is changed from its
+//!   default, `/metrics` has `pushgw_limit_headroom{limit}` (connections, groups, series) and
+//!   `pushgw_limit_rejections_total{limit}`, and `/api/v1/status` lists the changed flags.
 
 pub mod auth;
 pub mod build_info;
