@@ -79,7 +79,11 @@ fn percent_decode(path: &str) -> Vec<u8> {
     let mut i = 0;
     while i < bytes.len() {
         let hex = |b: u8| char::from(b).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied(), bytes.get(i + 2).copied()) {
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied(),
+            bytes.get(i + 2).copied(),
+        ) {
             (b'%', Some(high), Some(low)) if hex(high).is_some() && hex(low).is_some() => {
                 let value = hex(high).unwrap_or_default() * 16 + hex(low).unwrap_or_default();
                 out.push(u8::try_from(value).expect("two hex digits make a byte"));
@@ -135,8 +139,14 @@ pub fn gateway_handle(data: &[u8]) {
         assert!(!status.is_server_error() || status == StatusCode::NOT_IMPLEMENTED);
     }
     for path in ["/-/healthy", "/-/ready", "/api/v1/metrics"] {
-        let request = Request::get(path).body(Bytes::new()).expect("a valid request");
-        assert_eq!(gateway.handle(request, now).status(), StatusCode::OK, "{path}");
+        let request = Request::get(path)
+            .body(Bytes::new())
+            .expect("a valid request");
+        assert_eq!(
+            gateway.handle(request, now).status(),
+            StatusCode::OK,
+            "{path}"
+        );
     }
 }
 
@@ -225,7 +235,11 @@ impl<'a> Arbitrary<'a> for FuzzRequest {
         let method = input.choose(&METHODS)?.clone();
         let mut path = (*input.choose(&PATHS)?).to_owned();
         // A short tail of path bytes, escaped so that the URI always parses.
-        let tail: Vec<u8> = input.arbitrary::<[u8; 6]>()?.into_iter().take(input.int_in_range(0..=6)?).collect();
+        let tail: Vec<u8> = input
+            .arbitrary::<[u8; 6]>()?
+            .into_iter()
+            .take(input.int_in_range(0..=6)?)
+            .collect();
         for byte in tail {
             match byte {
                 b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'/' | b'_' | b'-' | b'@' | b'=' => {

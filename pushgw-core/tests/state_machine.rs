@@ -180,7 +180,9 @@ fn pushed(gateway: &Gateway, now: SystemTime) -> String {
             .strip_prefix("# TYPE ")
             .or_else(|| line.strip_prefix("# HELP "))
         {
-            keep = NAMES.iter().any(|(name, _)| rest.starts_with(&format!("{name} ")));
+            keep = NAMES
+                .iter()
+                .any(|(name, _)| rest.starts_with(&format!("{name} ")));
             if line.starts_with("# HELP ") {
                 continue;
             }
