@@ -27,8 +27,9 @@ pub(crate) enum BodyError {
     },
 }
 
-/// The body with its `Content-Encoding` undone. `limit` caps the decompressed size (`None`:
-/// unlimited). Encodings other than gzip and snappy leave the body as it is, as in the reference.
+/// The body with its `Content-Encoding` undone. `limit` caps the decompressed size of a gzip or
+/// snappy body (`None`: unlimited); a body without either is left as it is, as in the reference,
+/// and its size is the server's to cap (it arrived that big).
 pub(crate) fn decode(
     content_encoding: Option<&HeaderValue>,
     body: Bytes,
@@ -40,16 +41,16 @@ pub(crate) fn decode(
     if body.is_empty() {
         return Ok(body);
     }
-    if encoding.eq_ignore_ascii_case(b"gzip") {
+    let decoded = if encoding.eq_ignore_ascii_case(b"gzip") {
         let reader = flate2::read::GzDecoder::new(&body[..]);
         read_capped(reader, limit).map_err(|err| BodyError::Gzip(go_gzip_message(&err, &body)))
     } else if encoding.eq_ignore_ascii_case(b"snappy") {
         let reader = snap::read::FrameDecoder::new(&body[..]);
         read_capped(reader, limit).map_err(|err| BodyError::Snappy(err.to_string()))
     } else {
-        Ok(body)
-    }
-    .and_then(|decoded| match limit {
+        return Ok(body);
+    };
+    decoded.and_then(|decoded| match limit {
         Some(limit) if decoded.len() as u64 > limit => Err(BodyError::TooLarge { limit }),
         _ => Ok(decoded),
     })
@@ -278,6 +279,17 @@ mod tests {
             decode(Some(&header("gzip")), bomb, Some(1 << 20)),
             Err(BodyError::TooLarge { limit: 1 << 20 })
         );
+    }
+
+    #[test]
+    fn the_cap_is_on_decompressed_bodies_only() {
+        let plain = Bytes::from(vec![b'#'; 100]);
+        assert_eq!(decode(None, plain.clone(), Some(10)), Ok(plain));
+        assert_eq!(
+            decode(Some(&header("gzip")), gzip(&[b'#'; 11]), Some(10)),
+            Err(BodyError::TooLarge { limit: 10 })
+        );
+        assert!(decode(Some(&header("gzip")), gzip(&[b'#'; 10]), Some(10)).is_ok());
     }
 
     #[test]

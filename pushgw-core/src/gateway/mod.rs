@@ -58,7 +58,8 @@ pub struct GatewayOptions {
     /// Serve OpenMetrics on `/metrics` when the scraper asks for it. Off by default: the
     /// reference never serves it (spec §17).
     pub enable_openmetrics: bool,
-    /// Cap on a request body after `Content-Encoding` is undone, in bytes (`None`: unlimited).
+    /// Cap on a gzip or snappy request body once decompressed, in bytes (`None`: unlimited): a
+    /// decompression bomb is a `413`. A body as sent is the server's to cap.
     pub max_body_bytes: Option<u64>,
     /// What `/api/v1/status` reports as `flags`: values by flag name, spelled as the reference
     /// spells them (`"5m0s"`, `"false"`).
