@@ -81,7 +81,7 @@ fn series_per_push_is_a_413_naming_the_limit_and_changes_nothing() {
     let store = |scraped: &str| -> Vec<String> {
         scraped
             .lines()
-            .filter(|line| !line.contains("pushgateway_http_requests") && !line.contains("pushgw_"))
+            .filter(|line| !line.contains("pushgateway_http") && !line.contains("pushgw_"))
             .map(str::to_owned)
             .collect()
     };
