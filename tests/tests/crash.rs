@@ -397,12 +397,22 @@ fn with_sync_corrupt_files_are_kept_and_sighup_persists() {
         gateway.process().exit_status().is_none(),
         "SIGHUP terminated it"
     );
-    let segments: Vec<String> = names()
-        .into_iter()
-        .filter(|name| name.contains(".wal."))
-        .collect();
-    assert_eq!(segments.len(), 1, "{:?}", names());
-    assert_ne!(Some(&segments[0]), segment_before.as_ref(), "a new segment");
+    // A scheduled persist may finish just before the SIGHUP's one, which then still has the old
+    // segment on disk for a moment: wait for the state after the SIGHUP's persist.
+    let wal_segments = || -> Vec<String> {
+        names()
+            .into_iter()
+            .filter(|name| name.contains(".wal."))
+            .collect()
+    };
+    wait_until(
+        TIMEOUT,
+        "one new log segment after the SIGHUP persist",
+        || {
+            let segments = wal_segments();
+            Ok::<_, String>(segments.len() == 1 && Some(&segments[0]) != segment_before.as_ref())
+        },
+    );
     let pushed = http::put(&gateway.url("/metrics/job/after"), b"after_value 2\n").expect("push");
     assert_eq!(pushed.status, 200);
     kill(&gateway);
