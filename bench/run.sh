@@ -34,10 +34,12 @@ if [[ $mode == full ]]; then
     duration=8         # seconds of each wrk run
     c_groups=10000     # c: 10,000 groups of 20 samples = 200,000 series
     d_groups=10000     # d, e: 10,000 groups of 100 samples = 1,000,000 series
+    format_runs=5      # g, h: parses and renders of the 10 MB file (median)
 else
     duration=2
     c_groups=1000
     d_groups=1000
+    format_runs=3
 fi
 a_groups=1000 a_samples=10  # a: POST of 10 samples over 1,000 keys
 b_groups=100 b_samples=100  # b: PUT of 100 samples over 100 keys
@@ -299,13 +301,13 @@ formats_workload() {
         parse_mb_s*) record g ours parse_mb_s "${line#* }" ;;
         render_mb_s*) record h ours render_mb_s "${line#* }" ;;
         esac
-    done < <("$tool" formats "$exposition" --runs 5)
+    done < <("$tool" formats "$exposition" --runs "$format_runs")
     while read -r line; do
         case $line in
         parse_mb_s*) record g go parse_mb_s "${line#* }" ;;
         render_mb_s*) record h go render_mb_s "${line#* }" ;;
         esac
-    done < <("$out/expfmt-bench" "$exposition" 5)
+    done < <("$out/expfmt-bench" "$exposition" "$format_runs")
 }
 
 # --- main ---------------------------------------------------------------------------------------

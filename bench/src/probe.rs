@@ -54,8 +54,7 @@ pub fn fill(url: &str, groups: usize, samples: usize, connections: usize) -> Res
             .collect();
         workers
             .into_iter()
-            .map(|worker| worker.join().expect("a fill worker panicked"))
-            .collect::<Result<()>>()
+            .try_for_each(|worker| worker.join().expect("a fill worker panicked"))
     })
 }
 
