@@ -211,13 +211,10 @@ push_workload() {
     done
 }
 
-# scrape_p50 NAME WRK_FLAGS...: median latency of GET /metrics with one connection.
+# scrape_p50 NAME [--gzip]: median latency of GET /metrics, one request after the other on one
+# connection, for the run's duration and at least 3 times.
 scrape_p50() {
-    local name=$1 file
-    shift
-    file="$out/wrk-c-$name-$RANDOM.txt"
-    wrk -t1 -c1 -d"${duration}s" --timeout 120s --latency "$@" "$(url "$name")/metrics" >"$file"
-    wrk_field "$file" p50_ms
+    "$tool" scrape "$(url "$1")" --seconds "$duration" --min 3 "${@:2}"
 }
 
 scrape_workload() {
@@ -234,13 +231,15 @@ scrape_workload() {
         fi
         record c "$server" p50_ms "$(scrape_p50 "$server")"
         if [[ $server != null ]]; then
-            record c "$server" p50_gzip_ms "$(scrape_p50 "$server" -H 'Accept-Encoding: gzip')"
+            record c "$server" p50_gzip_ms "$(scrape_p50 "$server" --gzip)"
         fi
-        # Under the push load of a: POSTs of 10 samples over the first 1,000 groups.
-        wrk -t"$threads" -c"$connections" -d"$((duration + 1))s" --timeout 30s -s bench/lua/push.lua \
+        # Under the push load of a (POSTs of 10 samples over the first 1,000 groups) until the
+        # scrapes are done: SIGINT makes wrk stop and report.
+        wrk -t"$threads" -c"$connections" -d3600s --timeout 30s -s bench/lua/push.lua \
             "$(url "$server")" -- POST "$a_groups" "$a_samples" "$threads" >"$out/wrk-c-load-$server.txt" &
         loader=$!
         record c "$server" p50_load_ms "$(scrape_p50 "$server")"
+        kill -INT "$loader"
         wait "$loader"
         if [[ $server != null ]]; then
             touched=$(wrk_field "$out/wrk-c-load-$server.txt" touched)

@@ -65,6 +65,19 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         touched: usize,
     },
+    /// Time `GET URL/metrics` on one keep-alive connection; print the median in milliseconds.
+    Scrape {
+        url: String,
+        /// Keep scraping for at least this long...
+        #[arg(long, default_value_t = 2.0)]
+        seconds: f64,
+        /// ...and at least this many times.
+        #[arg(long, default_value_t = 3)]
+        min: usize,
+        /// Send `Accept-Encoding: gzip` (the body is read as it comes, not decompressed).
+        #[arg(long)]
+        gzip: bool,
+    },
     /// Poll `URL/-/ready` until it answers 200; print the seconds since `--since-ns`.
     Ready {
         url: String,
@@ -109,6 +122,12 @@ fn main() -> Result<()> {
             groups,
             touched,
         } => probe::count(&url, samples, groups, touched),
+        Command::Scrape {
+            url,
+            seconds,
+            min,
+            gzip,
+        } => probe::scrape(&url, seconds, min, gzip),
         Command::Ready {
             url,
             since_ns,

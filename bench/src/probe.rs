@@ -129,6 +129,45 @@ fn job_of(line: &[u8]) -> Option<u64> {
         .ok()
 }
 
+/// Scrapes `url/metrics` one request after the other for at least `seconds` and `min` times,
+/// reading each body completely; prints the median latency in milliseconds.
+///
+/// Not wrk: the Go gateway can take longer than a whole wrk run to answer one big scrape on a
+/// loaded machine, and wrk then reports no latency at all.
+pub fn scrape(url: &str, seconds: f64, min: usize, gzip: bool) -> Result<()> {
+    let target = format!("{url}/metrics");
+    let agent = agent();
+    let started = Instant::now();
+    let mut latencies = Vec::new();
+    while latencies.len() < min.max(1) || started.elapsed().as_secs_f64() < seconds {
+        let mut request = agent.get(&target);
+        if gzip {
+            request = request.header("Accept-Encoding", "gzip");
+        }
+        let start = Instant::now();
+        let response = request
+            .call()
+            .with_context(|| format!("GET {target}; is the server running?"))?;
+        ensure!(
+            response.status().is_success(),
+            "GET {target}: HTTP {}",
+            response.status()
+        );
+        std::io::copy(
+            &mut response.into_body().into_reader(),
+            &mut std::io::sink(),
+        )
+        .with_context(|| format!("reading the body of GET {target}"))?;
+        latencies.push(start.elapsed());
+    }
+    latencies.sort();
+    println!(
+        "{:.3}",
+        latencies[(latencies.len() - 1) / 2].as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
 /// Polls `url/-/ready` every millisecond until it answers 200; prints the seconds since
 /// `since_ns` (Unix epoch nanoseconds).
 pub fn ready(url: &str, since_ns: u128, timeout_secs: u64) -> Result<()> {
