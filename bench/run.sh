@@ -3,7 +3,7 @@
 # server side by side on loopback, driven by wrk; CPU and RSS read from /proc. See bench/README.md.
 #
 # Usage: bench/run.sh [--quick|--full] [--runs N]
-#   --quick  (default) small stores and 2 s wrk runs, to check the harness: under a minute
+#   --quick  (default) small stores, 2 s wrk runs: to check the harness, not to quote
 #   --full   the issue's sizes (200,000 series for c, 1,000,000 for d and e), 8 s wrk runs
 #   --runs N repeat N times; the table shows the medians
 # Environment: BENCH_PORT_BASE (default 19801: ours, +1 Go, +2 trivial), BENCH_OUT (target/bench).
@@ -31,14 +31,16 @@ while (($#)); do
 done
 
 if [[ $mode == full ]]; then
-    duration=8         # seconds of each wrk run
+    duration=8         # seconds of each wrk run and of each series of scrapes
+    scrape_seconds=8
     c_groups=10000     # c: 10,000 groups of 20 samples = 200,000 series
     d_groups=10000     # d, e: 10,000 groups of 100 samples = 1,000,000 series
     format_runs=5      # g, h: parses and renders of the 10 MB file (median)
 else
     duration=2
+    scrape_seconds=1
     c_groups=1000
-    d_groups=1000
+    d_groups=500
     format_runs=3
 fi
 a_groups=1000 a_samples=10  # a: POST of 10 samples over 1,000 keys
@@ -214,7 +216,7 @@ push_workload() {
 # scrape_p50 NAME [--gzip]: median latency of GET /metrics, one request after the other on one
 # connection, for the run's duration and at least 3 times.
 scrape_p50() {
-    "$tool" scrape "$(url "$1")" --seconds "$duration" --min 3 "${@:2}"
+    "$tool" scrape "$(url "$1")" --seconds "$scrape_seconds" --min 3 "${@:2}"
 }
 
 scrape_workload() {
@@ -316,20 +318,20 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$SECONDS
 for ((run = 1; run <= runs; run++)); do
     raw="$out/raw-$run.txt"
-    echo "bench: run $run/$runs ($mode): a" >&2
+    echo "bench: run $run/$runs ($mode), $((SECONDS - started)) s: a" >&2
     push_workload a POST "$a_groups" "$a_samples"
-    echo "bench: run $run/$runs: b" >&2
+    echo "bench: run $run/$runs, $((SECONDS - started)) s: b" >&2
     push_workload b PUT "$b_groups" "$b_samples"
-    echo "bench: run $run/$runs: c ($((c_groups * c_samples)) series)" >&2
+    echo "bench: run $run/$runs, $((SECONDS - started)) s: c ($((c_groups * c_samples)) series)" >&2
     scrape_workload
-    echo "bench: run $run/$runs: d, e ($((d_groups * d_samples)) series)" >&2
+    echo "bench: run $run/$runs, $((SECONDS - started)) s: d, e ($((d_groups * d_samples)) series)" >&2
     memory_restart_workload
-    echo "bench: run $run/$runs: g, h" >&2
+    echo "bench: run $run/$runs, $((SECONDS - started)) s: g, h" >&2
     formats_workload
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-context="$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, mode $mode (c: $((c_groups * c_samples)) series, d/e: $((d_groups * d_samples)) series, wrk ${duration}s), $((SECONDS - started)) s; load average $load_before before, $load_after after."
+context="$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, mode $mode (c: $((c_groups * c_samples)) series, d/e: $((d_groups * d_samples)) series, wrk ${duration}s, scrapes ${scrape_seconds}s), $((SECONDS - started)) s; load average $load_before before, $load_after after."
 "$tool" report --context "$context" "$out"/raw-*.txt | tee "$out/results.md"
 if grep -q FAILED "$out"/raw-*.txt; then
     echo "bench: some checks FAILED, see above" >&2
