@@ -1,4 +1,4 @@
-//! curl, as the Pushgateway's README uses it, and `tests/clients/shell/pushgw-wrap`, a batch-job
+//! curl, as the Pushgateway's README uses it, and `tutorial/pushgw-wrap`, a batch-job
 //! wrapper that runs a command and pushes its exit status and duration with curl.
 //!
 //! The curl client sends the text files `tests/clients/shell/{all,gauges}.prom` (the same metrics
@@ -126,7 +126,9 @@ fn is_batch_time(name: &str) -> bool {
 /// stderr.
 fn wrap(base_url: &str, job: &str, auth: Auth, command: &[&str]) -> String {
     find_program("curl", "curl");
-    let mut wrapper = Command::new(source_dir("shell").join("pushgw-wrap"));
+    // The wrapper is the tutorial's (one copy, the one trainees download).
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tutorial/pushgw-wrap");
+    let mut wrapper = Command::new(script);
     wrapper.arg(base_url).arg(job).args(command);
     if let Some((user, password)) = auth.credentials() {
         wrapper
@@ -135,7 +137,7 @@ fn wrap(base_url: &str, job: &str, auth: Auth, command: &[&str]) -> String {
     }
     let output = wrapper
         .output()
-        .unwrap_or_else(|e| panic!("running tests/clients/shell/pushgw-wrap: {e}"));
+        .unwrap_or_else(|e| panic!("running tutorial/pushgw-wrap: {e}"));
     let stderr = String::from_utf8_lossy(&output.stderr).replace(base_url, "<gateway>");
     match output.status.code() {
         Some(code) => format!("exit {code}; stderr: {:?}", stderr.trim_end()),
