@@ -30,6 +30,7 @@
 //! assert_eq!(pushed.status, 200);
 //! ```
 
+pub mod browser;
 mod error;
 pub mod exposition;
 mod go_pushgateway;

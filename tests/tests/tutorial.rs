@@ -41,15 +41,20 @@
 
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use pushgw_tests::browser::{Browser, serve_path_stripping_proxy};
 use pushgw_tests::{
     Server, ServerSpec, find_program, free_port, start_server, wait_until, workspace_binary,
 };
+use serde_json::{Value, json};
 use tempfile::TempDir;
 
 const LANGUAGES: [&str; 2] = ["ja", "en"];
@@ -645,7 +650,11 @@ fn tutorial_commands_run_as_written_in_both_languages() {
     let mut session = Session::start(&sandbox);
     for step in &ja.steps {
         match step {
-            Step::Screenshots { .. } => {}
+            Step::Screenshots { .. } => {
+                if std::env::var_os("PUSHGW_UPDATE_SCREENSHOTS").is_some() {
+                    take_screenshots(&sandbox);
+                }
+            }
             Step::Block {
                 kind: Kind::Sh,
                 text,
@@ -702,6 +711,9 @@ fn tutorial_commands_run_as_written_in_both_languages() {
         !sandbox.state.join("pushgateway.pid").exists(),
         "the gateway still runs after the cleanup"
     );
+    // After the run: PUSHGW_UPDATE_SCREENSHOTS=1 has just made them.
+    check_images(&ja);
+    check_images(&en);
     eprintln!(
         "tutorial: {} steps in {:.1?}",
         ja.steps.len(),
@@ -731,6 +743,108 @@ fn check_rust_listings(tutorial: &Tutorial) {
             tutorial.file.display()
         );
     }
+}
+
+/// Every image the text shows exists (`PUSHGW_UPDATE_SCREENSHOTS=1` makes the screenshots).
+fn check_images(tutorial: &Tutorial) {
+    let markdown = fs::read_to_string(&tutorial.file).expect("the tutorial");
+    let dir = tutorial.file.parent().expect("a directory");
+    for (index, line) in markdown.lines().enumerate() {
+        let Some(start) = line.find("](../images/") else {
+            continue;
+        };
+        let path = &line[start + 2..];
+        let path = &path[..path.find(')').unwrap_or(path.len())];
+        assert!(
+            dir.join(path).is_file(),
+            "{}:{}: {path} does not exist: run PUSHGW_UPDATE_SCREENSHOTS=1 cargo test -p pushgw-tests --test tutorial",
+            tutorial.file.display(),
+            index + 1
+        );
+    }
+}
+
+/// The path the spring board's proxy serves the gateway under (the tutorial's `PRIVATE_IP`).
+const PROXY_PATH: &str = "/10.0.0.5/pushgateway";
+
+/// Takes the tutorial's screenshots from the running sandbox with headless Chromium: the gateway's
+/// web UI through a path-stripping proxy as on the spring board, Prometheus' Targets page and the
+/// Graph of `some_metric` (Debian's Prometheus has only the classic UI, under `/classic/`). The
+/// sandbox's ports are shown as the tutorial's (9090, 9091).
+fn take_screenshots(sandbox: &Sandbox) {
+    let proxy = TcpListener::bind("127.0.0.1:0").expect("binding the proxy's port");
+    let proxy_port = proxy.local_addr().expect("a bound address").port();
+    serve_path_stripping_proxy(
+        proxy,
+        &format!("127.0.0.1:{}", sandbox.gateway_port),
+        PROXY_PATH,
+    );
+    let images = workspace().join("tutorial/images");
+    fs::create_dir_all(&images).expect("mkdir tutorial/images");
+    let mut browser = Browser::start();
+    let page = browser.open_page();
+    browser.call(Some(&page), "Page.enable", json!({}));
+    browser.call(
+        Some(&page),
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 1100, "height": 860, "deviceScaleFactor": 1, "mobile": false}),
+    );
+    let prometheus = sandbox.prometheus.base_url();
+    let shots = [
+        (
+            format!("http://127.0.0.1:{proxy_port}{PROXY_PATH}/"),
+            "document.querySelectorAll('details.group').length > 0",
+            "for (const group of document.querySelectorAll('details.group')) \
+             if (group.textContent.includes('some_job')) { group.open = true; \
+             for (const d of group.querySelectorAll('details')) d.open = true; }",
+            "pushgateway-ui.png",
+        ),
+        (
+            format!("{prometheus}/classic/targets"),
+            "document.body.innerText.includes('pushgateway') && document.body.innerText.includes('UP')",
+            "",
+            "prometheus-targets.png",
+        ),
+        (
+            format!("{prometheus}/classic/graph?g0.expr=some_metric&g0.tab=0&g0.range_input=15s"),
+            "document.querySelector('.graph svg path') !== null",
+            "",
+            "prometheus-graph.png",
+        ),
+    ];
+    for (url, ready, prepare, file) in shots {
+        browser.call(Some(&page), "Page.navigate", json!({ "url": url }));
+        browser.wait_event(&page, "Page.loadEventFired");
+        wait_until(
+            Duration::from_secs(30),
+            &format!("{url} to show {ready}"),
+            || {
+                if browser.evaluate(&page, ready) == json!(true) {
+                    return Ok(true);
+                }
+                let text = browser.evaluate(&page, "document.body.innerText.slice(0, 500)");
+                Err(format!("the page shows {text}"))
+            },
+        );
+        let ports = format!(
+            "const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT); \
+             for (let n; (n = w.nextNode());) n.nodeValue = n.nodeValue\
+             .replaceAll(':{}', ':9091').replaceAll(':{}', ':9090')",
+            sandbox.gateway_port, sandbox.prometheus.port
+        );
+        browser.evaluate(&page, &format!("{prepare}; {ports}"));
+        let shot: Value = browser.call(
+            Some(&page),
+            "Page.captureScreenshot",
+            json!({"format": "png"}),
+        );
+        let png = STANDARD
+            .decode(shot["data"].as_str().unwrap_or_default())
+            .expect("a base64 screenshot");
+        let path = images.join(file);
+        fs::write(&path, png).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    }
+    browser.close();
 }
 
 #[test]
