@@ -13,6 +13,10 @@ command -v promtool >/dev/null || need_pkgs+=(prometheus)
 command -v systemd-analyze >/dev/null || need_pkgs+=(systemd)
 command -v curl >/dev/null || need_pkgs+=(curl)
 command -v chromium >/dev/null || need_pkgs+=(chromium)
+# The tutorial's commands (tests/tests/tutorial.rs) read the Prometheus API with jq and look at
+# listening ports with ss.
+command -v jq >/dev/null || need_pkgs+=(jq)
+command -v ss >/dev/null || need_pkgs+=(iproute2)
 # The client matrix (tests/tests/client_matrix): Go's client_golang built offline from Debian's
 # GOPATH, Node.js with npm for prom-client, and OpenSSL headers for the Rust `prometheus` crate's
 # push client (reqwest with native-tls).
