@@ -403,7 +403,17 @@ impl Session {
 }
 
 impl Drop for Session {
+    /// Ends the session's background jobs (the embedding example, if a failure came before the
+    /// tutorial's `kill $!`), then bash itself.
     fn drop(&mut self) {
+        let _ = self
+            .stdin
+            .write_all(b"kill $(jobs -p) 2>/dev/null\nexit\n")
+            .and_then(|()| self.stdin.flush());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline && matches!(self.bash.try_wait(), Ok(None)) {
+            thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.bash.kill();
         let _ = self.bash.wait();
     }
