@@ -180,6 +180,43 @@ fn unpacked_binaries_report_their_version() {
     );
 }
 
+/// The tutorial's flow: download, unpack, `sudo ./pushgw-install --private-ip <ip>`; the installer
+/// takes the gateway from beside itself. Dry run under a scratch root, so nothing is written.
+#[test]
+fn unpacked_installer_finds_the_sidecar_beside_itself() {
+    let dist = Dist::build();
+    let (_dir, top) = unpack(dist);
+    let root = tempfile::tempdir().expect("creating a scratch root");
+    let config = root.path().join("etc/prometheus/prometheus.yml");
+    fs::create_dir_all(config.parent().expect("a parent directory")).expect("creating etc/");
+    fs::write(
+        &config,
+        "scrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: ['localhost:9090']\n",
+    )
+    .expect("writing prometheus.yml");
+    // The address only goes into the planned unit's --web.external-url; nothing contacts it.
+    let planned = stdout(
+        Command::new(top.join("pushgw-install"))
+            .args(["--dry-run", "--private-ip", "10.0.0.5", "--lang", "en"])
+            .args(["--service-manager", "none"])
+            .args(["--prometheus-url", "http://127.0.0.1:1"])
+            .args(["--prometheus-config", "/etc/prometheus/prometheus.yml"])
+            .arg("--root")
+            .arg(root.path())
+            .current_dir(&top),
+    );
+    let binary = top.join("pushgw-sidecar");
+    assert!(
+        planned.contains(&format!("binary: {}\n", binary.display())),
+        "pushgw-install did not take {} from beside itself:\n{planned}",
+        binary.display()
+    );
+    assert!(
+        planned.contains("Dry run: nothing was written."),
+        "pushgw-install --dry-run said:\n{planned}"
+    );
+}
+
 /// The highest `GLIBC_x.y` symbol version each binary needs is at most 2.17, and the binaries are
 /// stripped. Also prints the sizes the release notes quote.
 #[test]
