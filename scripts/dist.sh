@@ -68,6 +68,10 @@ export CARGO_ZIGBUILD_ZIG_PATH=$zig_dir/ziglang/zig
 
 version=$(cargo pkgid -p pushgw-sidecar)
 version=${version##*[@#]}
+if ! head -n 1 packaging/deb/changelog | grep -qF "pushgw-sidecar ($version-1)"; then
+    say "packaging/deb/changelog does not start with an entry for $version-1: add one (dch format)"
+    exit 1
+fi
 revision=$(git rev-parse HEAD)
 if [[ -n $(git status --porcelain --untracked-files=no) ]]; then
     revision+=-dirty

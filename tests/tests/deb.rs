@@ -275,6 +275,7 @@ fn deb_installs_runs_and_purges_cleanly_in_debian_bookworm() {
             "/usr/bin/pushgw-sidecar",
             "/usr/lib/systemd/system/pushgw-sidecar.service",
             "/usr/share/doc/pushgw-sidecar/README.md",
+            "/usr/share/doc/pushgw-sidecar/changelog.Debian.gz",
             "/usr/share/doc/pushgw-sidecar/copyright",
         ])
     );
