@@ -19,6 +19,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# `cargo test` describes the test's own package in the environment of the tests that run this
+# script (tests/tests/dist.rs); passed on, those variables reach the dependencies' build scripts
+# (ring's tracks CARGO_MANIFEST_DIR) and each switch between a test run and a shell run would
+# rebuild everything. Build in the same environment either way.
+while read -r variable; do
+    unset "$variable"
+done < <(compgen -e | grep -E '^CARGO_(MANIFEST_|PKG_|CRATE_|BIN_|PRIMARY_PACKAGE|TARGET_TMPDIR)' || true)
+
 cargo_zigbuild_version=0.24.1
 cargo_deb_version=3.8.0
 ziglang_version=0.15.2
