@@ -27,6 +27,11 @@ command -v node >/dev/null || need_pkgs+=(nodejs)
 command -v npm >/dev/null || need_pkgs+=(npm)
 command -v pkg-config >/dev/null || need_pkgs+=(pkg-config)
 pkg-config --exists openssl 2>/dev/null || need_pkgs+=(libssl-dev)
+# The release artifacts' tests (tests/tests/dist.rs, deb.rs): objdump and readelf read the glibc
+# floor, debootstrap makes the Debian root the .deb is installed into. scripts/dist.sh installs
+# its own build tools (cargo-zigbuild, cargo-deb, zig) into ~/.cache/pushgw-dist.
+command -v objdump >/dev/null || need_pkgs+=(binutils)
+command -v debootstrap >/dev/null || need_pkgs+=(debootstrap)
 if ((${#need_pkgs[@]})); then
     if [[ $(id -u) -ne 0 ]]; then
         echo "missing Debian packages: ${need_pkgs[*]}; run as root or: sudo apt-get install -y ${need_pkgs[*]}" >&2

@@ -21,6 +21,8 @@
 //!   of two gateways family by family.
 //! - [`normalise`]: `/metrics` and `/api/v1/metrics` of two gateways with their timestamps
 //!   masked, to compare what two runs of the same pushes left behind.
+//! - [`dist`]: the release artifacts of `scripts/dist.sh` (tarball, `.deb`, checksums), built
+//!   once per test binary.
 //!
 //! ```no_run
 //! use pushgw_tests::{GoPushgateway, http};
@@ -31,6 +33,7 @@
 //! ```
 
 pub mod browser;
+pub mod dist;
 mod error;
 pub mod exposition;
 mod go_pushgateway;
