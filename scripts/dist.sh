@@ -12,7 +12,7 @@
 # is reproducible: sorted entries, owner 0/0, every mtime SOURCE_DATE_EPOCH (default: the commit
 # time of HEAD), gzip without a timestamp.
 #
-# The tools (cargo-zigbuild and cargo-deb from the crates registry, zig from PyPI's `ziglang`)
+# The tools (cargo-deb from the crates registry; cargo-zigbuild prebuilt and zig (`ziglang`) from PyPI)
 # are installed on first use, pinned, into PUSHGW_DIST_CACHE (default ~/.cache/pushgw-dist), not
 # into ~/.cargo or the system Python. A second run with unchanged sources rebuilds nothing and only
 # repacks (seconds).
@@ -62,17 +62,23 @@ install_crate() {
     fi
     PATH=$root/bin:$PATH
 }
-install_crate cargo-zigbuild "$cargo_zigbuild_version"
 install_crate cargo-deb "$cargo_deb_version"
 
-zig_dir=$tools/ziglang-$ziglang_version
-if [[ ! -x $zig_dir/ziglang/zig ]]; then
-    say "installing ziglang $ziglang_version from PyPI into $zig_dir (once)"
-    rm -rf "$zig_dir"
-    python3 -m pip install --quiet --disable-pip-version-check --no-deps \
-        --target "$zig_dir" "ziglang==$ziglang_version"
-fi
-export CARGO_ZIGBUILD_ZIG_PATH=$zig_dir/ziglang/zig
+# pip install --target <dir> <package>==<version>, once: PyPI has zig, and cargo-zigbuild as the
+# same release prebuilt (the crate would take minutes to compile on a fresh machine).
+install_wheel() {
+    local package=$1 version=$2 dir=$tools/$1-$2
+    if [[ ! -d $dir/${package//-/_}-$version.dist-info ]]; then
+        say "installing $package $version from PyPI into $dir (once)"
+        rm -rf "$dir"
+        python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+            --no-deps --target "$dir" "$package==$version"
+    fi
+}
+install_wheel cargo-zigbuild "$cargo_zigbuild_version"
+PATH=$tools/cargo-zigbuild-$cargo_zigbuild_version/bin:$PATH
+install_wheel ziglang "$ziglang_version"
+export CARGO_ZIGBUILD_ZIG_PATH=$tools/ziglang-$ziglang_version/ziglang/zig
 
 version=$(cargo pkgid -p pushgw-sidecar)
 version=${version##*[@#]}
