@@ -14,7 +14,8 @@
 # then replaces itself with qemu (the caller can kill qemu by this script's pid), which exits
 # when the guest powers off.
 #
-# KVM when /dev/kvm is usable, else TCG (slower); PUSHGW_VM_ACCEL=kvm|tcg forces one.
+# KVM when /dev/kvm is usable with hardware virtualisation, else TCG (several times slower);
+# PUSHGW_VM_ACCEL=kvm|tcg forces one.
 # Networking: qemu's user network with restrict=on: the guest (10.0.2.15) reaches nothing
 # outside, and nothing is forwarded to it.
 # Needs the Debian packages qemu-system-x86, qemu-utils and e2fsprogs.
@@ -36,6 +37,7 @@ done
 for file in rootfs.img vmlinuz initrd.img complete; do
     [[ -f $image/$file ]] || fail "$image/$file is missing: build the image with scripts/vm/build-image.sh"
 done
+image=$(cd "$image" && pwd)
 
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
@@ -55,7 +57,14 @@ qemu-img create -q -f qcow2 -b "$image/rootfs.img" -F raw "$work/overlay.qcow2"
 
 accel=${PUSHGW_VM_ACCEL:-}
 if [[ -z $accel ]]; then
-    if [[ -r /dev/kvm && -w /dev/kvm ]]; then accel=kvm; else accel=tcg; fi
+    # Hardware virtualisation only: a /dev/kvm backed by kvm_pvm (a nested host without VT-x or
+    # AMD-V, as in some cloud sandboxes) runs only PVM-built guest kernels, and Debian's hangs
+    # there without a word.
+    if [[ -r /dev/kvm && -w /dev/kvm ]] && [[ -d /sys/module/kvm_intel || -d /sys/module/kvm_amd ]]; then
+        accel=kvm
+    else
+        accel=tcg
+    fi
 fi
 echo "boot: accel=$accel, work dir $work" >&2
 
