@@ -142,7 +142,7 @@ fn install_then_a_second_run_changes_nothing() {
     let unit = target.read(UNIT);
     assert!(
         unit.contains(&format!(
-            "ExecStart={BINARY} --web.listen-address=:{} --web.external-url=http://127.0.0.1/10.0.0.5/pushgateway/ --web.route-prefix=/\n",
+            "ExecStart={BINARY} --web.listen-address=:{} --web.external-url=http://127.0.0.1/10.0.0.5/pushgateway/ --web.route-prefix=/ --persistence.file=/var/lib/pushgateway/pushgateway.data\n",
             target.port
         )),
         "{unit}"

@@ -69,7 +69,7 @@ fi
 echo "boot: accel=$accel, work dir $work" >&2
 
 exec qemu-system-x86_64 \
-    -name pushgw-vm -machine q35 -accel "$accel" -cpu max -smp 2 -m 1024 \
+    -name pushgw-vm -machine q35 -accel "$accel" -cpu "${PUSHGW_VM_CPU:-max}" -smp 2 -m 1024 \
     -nodefaults -no-user-config -display none \
     -kernel "$image/vmlinuz" -initrd "$image/initrd.img" \
     -append "root=/dev/vda rw console=ttyS0 loglevel=4 systemd.show_status=auto" \

@@ -81,6 +81,15 @@ target_up_since() {
     [ "${2:-}" = up ] && [ "${3:-0}" -ge "$1" ]
 }
 
+# journal_clean STEP: fails STEP when the gateway logged an error or warning in this boot, or
+# something that smells of a hardening option refusing it (a denied system call or path).
+journal_clean() {
+    bad=$(journalctl --no-pager -b -o cat -u pushgateway |
+        grep -iE 'level=(error|warn)|not permitted|permission denied|read-only file system|bad system call')
+    [ -z "$bad" ] || fail "$1" "pushgateway.service logged: $bad"
+    step "$1" ok "no error, warning or denial in journalctl -b -u pushgateway"
+}
+
 main_pid() {
     systemctl show --property=MainPID --value pushgateway
 }
@@ -158,6 +167,7 @@ first_boot() {
         fail push "pushing to $gateway/metrics/job/vm_reboot/instance/before failed"
     [ "$(persisted_value)" = 42 ] || fail push "the pushed metric is not in $gateway/api/v1/metrics"
     step push ok "vm_persisted_metric 42 pushed to job vm_reboot"
+    journal_clean journal
 
     echo second >"$state/phase"
     sync
@@ -177,8 +187,10 @@ second_boot() {
     value=$(persisted_value)
     [ "$value" = 42 ] ||
         fail persisted "vm_persisted_metric is ${value:-absent} after the reboot, not 42: $(systemctl show --property=ExecStart --value pushgateway)"
-    file=$(ls /var/lib/private/pushgateway/ 2>/dev/null | tr '\n' ' ')
-    step persisted ok "vm_persisted_metric 42 still there after the reboot (state: /var/lib/private/pushgateway/ $file)"
+    data=/var/lib/private/pushgateway/pushgateway.data
+    [ -s "$data" ] || fail persisted "$data is missing or empty: $(ls -la /var/lib/private/pushgateway/ 2>&1)"
+    step persisted ok "vm_persisted_metric 42 still there after the reboot ($data: $(stat -c '%s bytes, owner %U, mode %a' "$data"))"
+    journal_clean journal2
 
     echo "--- pushgw-install uninstall ---"
     timeout 600 "$run/pushgw-install" uninstall --lang en >"$state/uninstall.log" 2>&1

@@ -89,8 +89,8 @@ impl Installed {
             .expect("running pushgw-install")
     }
 
-    /// Starts the gateway exactly as the generated unit's `ExecStart` says, with the binary
-    /// under the root and the listen address narrowed to 127.0.0.1.
+    /// Starts the gateway exactly as the generated unit's `ExecStart` says, with the binary and
+    /// the persistence file under the root and the listen address narrowed to 127.0.0.1.
     fn start_gateway(&self) -> Process {
         let unit = fs::read_to_string(self.root.path().join(UNIT)).expect("the generated unit");
         let exec_start = unit
@@ -99,21 +99,31 @@ impl Installed {
             .expect("an ExecStart line");
         let mut words = exec_start.split_whitespace();
         let binary = words.next().expect("a binary");
+        let under_root = |path: &str| self.root.path().join(path.trim_start_matches('/'));
         let args: Vec<String> = words
-            .map(|word| match word.strip_prefix("--web.listen-address=:") {
-                Some(port) => format!("--web.listen-address=127.0.0.1:{port}"),
-                None => word.to_owned(),
+            .map(|word| {
+                if let Some(port) = word.strip_prefix("--web.listen-address=:") {
+                    format!("--web.listen-address=127.0.0.1:{port}")
+                } else if let Some(file) = word.strip_prefix("--persistence.file=") {
+                    format!("--persistence.file={}", under_root(file).display())
+                } else {
+                    word.to_owned()
+                }
             })
             .collect();
+        let persistence_file = under_root("/var/lib/pushgateway/pushgateway.data");
         assert_eq!(
             args,
             [
                 format!("--web.listen-address=127.0.0.1:{}", self.port),
                 "--web.external-url=http://127.0.0.1/10.0.0.5/pushgateway/".to_owned(),
                 "--web.route-prefix=/".to_owned(),
+                format!("--persistence.file={}", persistence_file.display()),
             ]
         );
-        let binary: PathBuf = self.root.path().join(binary.trim_start_matches('/'));
+        // systemd creates the state directory (StateDirectory=pushgateway).
+        fs::create_dir_all(persistence_file.parent().expect("a parent")).expect("mkdir");
+        let binary: PathBuf = under_root(binary);
         let mut command = Command::new(&binary);
         command.args(&args);
         let gateway = Process::spawn("pushgw-sidecar (ExecStart)", &command);
