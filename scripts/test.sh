@@ -32,6 +32,11 @@ pkg-config --exists openssl 2>/dev/null || need_pkgs+=(libssl-dev)
 # its own build tools (cargo-zigbuild, cargo-deb, zig) into ~/.cache/pushgw-dist.
 command -v objdump >/dev/null || need_pkgs+=(binutils)
 command -v debootstrap >/dev/null || need_pkgs+=(debootstrap)
+# The systemd VM test (tests/tests/systemd_vm.rs, scripts/vm/): debootstrap (above) builds a
+# Debian image once (cached in target/vm), mkfs.ext4 and qemu-img make its disks, qemu boots it.
+command -v mkfs.ext4 >/dev/null || need_pkgs+=(e2fsprogs)
+command -v qemu-img >/dev/null || need_pkgs+=(qemu-utils)
+command -v qemu-system-x86_64 >/dev/null || need_pkgs+=(qemu-system-x86)
 if ((${#need_pkgs[@]})); then
     if [[ $(id -u) -ne 0 ]]; then
         echo "missing Debian packages: ${need_pkgs[*]}; run as root or: sudo apt-get install -y ${need_pkgs[*]}" >&2

@@ -58,6 +58,16 @@ fail() {
     exit 1
 }
 
+# logged FILE COMMAND...: runs COMMAND with its output both in FILE and on the console as it
+# comes (the journal's timestamps show which step of the installer takes how long); returns its
+# exit status.
+logged() {
+    file=$1
+    shift
+    { "$@" 2>&1; echo $? >"$file.rc"; } | tee "$file"
+    return "$(cat "$file.rc")"
+}
+
 # wait_for SECONDS COMMAND...: polls COMMAND once a second until it succeeds; fails after SECONDS.
 wait_for() {
     deadline=$(($(date +%s) + $1))
@@ -119,9 +129,8 @@ first_boot() {
     cp -p "$config" "$state/prometheus.yml.before"
 
     echo "--- pushgw-install --private-ip $private_ip ---"
-    timeout 600 "$run/pushgw-install" --private-ip "$private_ip" --lang en >"$state/install.log" 2>&1
+    logged "$state/install.log" timeout 600 "$run/pushgw-install" --private-ip "$private_ip" --lang en
     rc=$?
-    cat "$state/install.log"
     [ "$rc" -eq 0 ] || fail install "pushgw-install exited with $rc: $(tail -n 3 "$state/install.log")"
     step install ok "pushgw-install --private-ip $private_ip exited 0"
 
@@ -142,8 +151,8 @@ first_boot() {
         fail listen "http://$private_ip:9091/-/ready does not answer"
     step listen ok "http://$private_ip:9091/-/ready answers"
 
-    since=$(date +%s)
-    wait_for 120 target_up_since "$since" ||
+    # The installer has just seen it up, so any scrape counts.
+    wait_for 120 target_up_since 0 ||
         fail target-up "the pushgateway target is not up after 120s: $(target)"
     step target-up ok "pushgateway target up"
 
@@ -193,9 +202,8 @@ second_boot() {
     journal_clean journal2
 
     echo "--- pushgw-install uninstall ---"
-    timeout 600 "$run/pushgw-install" uninstall --lang en >"$state/uninstall.log" 2>&1
+    logged "$state/uninstall.log" timeout 600 "$run/pushgw-install" uninstall --lang en
     rc=$?
-    cat "$state/uninstall.log"
     [ "$rc" -eq 0 ] || fail uninstall "pushgw-install uninstall exited with $rc: $(tail -n 3 "$state/uninstall.log")"
     step uninstall ok "pushgw-install uninstall exited 0"
 
