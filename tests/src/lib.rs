@@ -53,7 +53,7 @@ pub use go_pushgateway::GoPushgateway;
 pub use in_process::InProcessGateway;
 pub use port::free_port;
 pub use process::Process;
-pub use program::{find_program, workspace_binary};
+pub use program::{find_program, run_ok, stdout_ok, workspace_binary};
 pub use prometheus::Prometheus;
 pub use pushgw_sidecar::{Gateway, PushgwSidecar, Target};
 pub use server::{Server, ServerSpec, start_server};

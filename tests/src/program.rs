@@ -55,3 +55,36 @@ pub fn workspace_binary(name: &str, package: &str) -> PathBuf {
     );
     binary
 }
+
+/// Runs `command` to completion and returns its output, panicking with its exit status, stdout
+/// and stderr if it cannot start or does not succeed.
+///
+/// ```
+/// let output = pushgw_tests::run_ok(std::process::Command::new("true").arg("x"));
+/// assert!(output.stdout.is_empty());
+/// ```
+#[track_caller]
+pub fn run_ok(command: &mut std::process::Command) -> std::process::Output {
+    let output = command
+        .output()
+        .unwrap_or_else(|error| panic!("running {command:?}: {error}"));
+    assert!(
+        output.status.success(),
+        "{command:?} failed ({}):\n--- stdout\n{}--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// The standard output of [`run_ok`], as text (invalid UTF-8 replaced).
+///
+/// ```
+/// let text = pushgw_tests::stdout_ok(std::process::Command::new("echo").arg("hi"));
+/// assert_eq!(text, "hi\n");
+/// ```
+#[track_caller]
+pub fn stdout_ok(command: &mut std::process::Command) -> String {
+    String::from_utf8_lossy(&run_ok(command).stdout).into_owned()
+}

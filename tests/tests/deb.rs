@@ -11,11 +11,11 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use pushgw_tests::dist::Dist;
-use pushgw_tests::{Process, find_program, free_port, http, wait_until};
+use pushgw_tests::{Process, find_program, free_port, http, run_ok, stdout_ok, wait_until};
 use tempfile::TempDir;
 
 const SUITE: &str = "bookworm";
@@ -25,26 +25,6 @@ const MIRROR: &str = "http://deb.debian.org/debian";
 const INCLUDE: &str = "adduser,procps,systemd";
 const PACKAGE: &str = "pushgw-sidecar";
 
-#[track_caller]
-fn run(command: &mut Command) -> Output {
-    let output = command
-        .output()
-        .unwrap_or_else(|error| panic!("running {command:?}: {error}"));
-    assert!(
-        output.status.success(),
-        "{command:?} failed ({}):\n{}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
-#[track_caller]
-fn stdout(command: &mut Command) -> String {
-    String::from_utf8(run(command).stdout).expect("the command prints UTF-8")
-}
-
 fn target_tmp() -> &'static Path {
     Path::new(env!("CARGO_TARGET_TMPDIR"))
 }
@@ -52,7 +32,7 @@ fn target_tmp() -> &'static Path {
 /// The cached root tarball, made by debootstrap when missing.
 fn root_tarball() -> PathBuf {
     let debootstrap = find_program("debootstrap", "debootstrap");
-    let debootstrap_version = stdout(Command::new("dpkg-query").args([
+    let debootstrap_version = stdout_ok(Command::new("dpkg-query").args([
         "--show",
         "--showformat=${Version}",
         "debootstrap",
@@ -75,22 +55,28 @@ fn root_tarball() -> PathBuf {
         "debootstrap: {inputs} (once; cached as {})",
         tarball.display()
     );
-    run(Command::new(&debootstrap)
-        .args(["--variant=minbase", &format!("--include={INCLUDE}"), SUITE])
-        .arg(&root)
-        .arg(MIRROR));
+    run_ok(
+        Command::new(&debootstrap)
+            .args(["--variant=minbase", &format!("--include={INCLUDE}"), SUITE])
+            .arg(&root)
+            .arg(MIRROR),
+    );
     // The downloaded packages are not part of the system.
-    run(Command::new("sh")
-        .args(["-c", r#"rm -f "$0"/var/cache/apt/archives/*.deb"#])
-        .arg(&root));
+    run_ok(
+        Command::new("sh")
+            .args(["-c", r#"rm -f "$0"/var/cache/apt/archives/*.deb"#])
+            .arg(&root),
+    );
     let partial = build.path().join("root.tar");
-    run(Command::new(find_program("tar", "tar"))
-        .arg("--create")
-        .arg("--file")
-        .arg(&partial)
-        .arg("--directory")
-        .arg(&root)
-        .arg("."));
+    run_ok(
+        Command::new(find_program("tar", "tar"))
+            .arg("--create")
+            .arg("--file")
+            .arg(&partial)
+            .arg("--directory")
+            .arg(&root)
+            .arg("."),
+    );
     fs::rename(&partial, &tarball).expect("moving the root tarball into the cache");
     eprintln!("debootstrap took {:.0} s", started.elapsed().as_secs_f64());
     tarball
@@ -100,7 +86,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
     let dir = tempfile::tempdir().expect("creating a temporary directory");
     let file = dir.path().join("input");
     fs::write(&file, bytes).expect("writing the hash input");
-    let output = stdout(Command::new(find_program("sha256sum", "coreutils")).arg(&file));
+    let output = stdout_ok(Command::new(find_program("sha256sum", "coreutils")).arg(&file));
     output
         .split_whitespace()
         .next()
@@ -126,20 +112,24 @@ impl DebianRoot {
             .expect("creating a directory for the Debian root");
         let root = dir.path().join("root");
         fs::create_dir(&root).expect("creating the root directory");
-        run(Command::new(find_program("tar", "tar"))
-            .arg("--extract")
-            .arg("--file")
-            .arg(tarball)
-            .arg("--directory")
-            .arg(&root));
+        run_ok(
+            Command::new(find_program("tar", "tar"))
+                .arg("--extract")
+                .arg("--file")
+                .arg(tarball)
+                .arg("--directory")
+                .arg(&root),
+        );
         let mut debian = DebianRoot {
             dir: Some(dir),
             root,
             proc_mounted: false,
         };
-        run(Command::new("mount")
-            .args(["-t", "proc", "proc"])
-            .arg(debian.root.join("proc")));
+        run_ok(
+            Command::new("mount")
+                .args(["-t", "proc", "proc"])
+                .arg(debian.root.join("proc")),
+        );
         debian.proc_mounted = true;
         debian
     }
@@ -227,7 +217,7 @@ fn assert_mode(path: &Path, mode: u32) {
 fn control_fields_replace_debians_go_pushgateway() {
     let dist = Dist::build();
     let field = |name: &str| {
-        stdout(
+        stdout_ok(
             Command::new(find_program("dpkg-deb", "dpkg"))
                 .arg("--field")
                 .arg(&dist.deb)
@@ -248,7 +238,7 @@ fn control_fields_replace_debians_go_pushgateway() {
 #[test]
 fn deb_installs_runs_and_purges_cleanly_in_debian_bookworm() {
     assert_eq!(
-        stdout(Command::new("id").arg("-u")).trim(),
+        stdout_ok(Command::new("id").arg("-u")).trim(),
         "0",
         "this test needs root (debootstrap, chroot, mount); CI runs as root"
     );
@@ -260,9 +250,9 @@ fn deb_installs_runs_and_purges_cleanly_in_debian_bookworm() {
     let before = debian.paths();
 
     // Install.
-    run(&mut debian.chroot(&["dpkg", "--install", "/tmp/pushgw.deb"]));
+    run_ok(&mut debian.chroot(&["dpkg", "--install", "/tmp/pushgw.deb"]));
 
-    let listed = stdout(&mut debian.chroot(&["dpkg", "--listfiles", PACKAGE]));
+    let listed = stdout_ok(&mut debian.chroot(&["dpkg", "--listfiles", PACKAGE]));
     let files: BTreeSet<&str> = listed
         .lines()
         .filter(|path| debian.path(path).is_file())
@@ -285,14 +275,14 @@ fn deb_installs_runs_and_purges_cleanly_in_debian_bookworm() {
     let conffiles = fs::read_to_string(debian.path("/var/lib/dpkg/info/pushgw-sidecar.conffiles"))
         .expect("reading the package's conffiles");
     assert_eq!(conffiles.trim(), "/etc/default/pushgw-sidecar");
-    let version = stdout(&mut debian.chroot(&["pushgw-sidecar", "--version"]));
+    let version = stdout_ok(&mut debian.chroot(&["pushgw-sidecar", "--version"]));
     assert!(
         version.starts_with("pushgw-sidecar, version "),
         "pushgw-sidecar --version in bookworm printed {version:?}"
     );
 
     // The system user and its state directory.
-    let passwd = stdout(&mut debian.chroot(&["getent", "passwd", "pushgw"]));
+    let passwd = stdout_ok(&mut debian.chroot(&["getent", "passwd", "pushgw"]));
     let fields: Vec<&str> = passwd.trim().split(':').collect();
     assert_eq!(fields.len(), 7, "getent passwd pushgw printed {passwd:?}");
     let uid: u32 = fields[2].parse().expect("a numeric uid");
@@ -300,7 +290,7 @@ fn deb_installs_runs_and_purges_cleanly_in_debian_bookworm() {
     assert!(uid < 1000, "pushgw is a system user (uid {uid})");
     assert_eq!(fields[5], "/var/lib/pushgw", "home");
     assert_eq!(fields[6], "/usr/sbin/nologin", "shell");
-    let group = stdout(&mut debian.chroot(&["getent", "group", "pushgw"]));
+    let group = stdout_ok(&mut debian.chroot(&["getent", "group", "pushgw"]));
     assert!(
         group.starts_with(&format!("pushgw:x:{gid}:")),
         "group pushgw: {group:?}"
@@ -316,10 +306,12 @@ fn deb_installs_runs_and_purges_cleanly_in_debian_bookworm() {
     // The unit: enabled like Debian's, and valid for this root's systemd (no warnings either).
     let wants = debian.path("/etc/systemd/system/multi-user.target.wants/pushgw-sidecar.service");
     assert!(wants.is_symlink(), "{} enables the unit", wants.display());
-    let verify = run(Command::new(find_program("systemd-analyze", "systemd"))
-        .arg("verify")
-        .arg(format!("--root={}", debian.root.display()))
-        .arg("pushgw-sidecar.service"));
+    let verify = run_ok(
+        Command::new(find_program("systemd-analyze", "systemd"))
+            .arg("verify")
+            .arg(format!("--root={}", debian.root.display()))
+            .arg("pushgw-sidecar.service"),
+    );
     assert_eq!(
         String::from_utf8_lossy(&verify.stderr),
         "",
@@ -362,7 +354,7 @@ fn deb_installs_runs_and_purges_cleanly_in_debian_bookworm() {
     drop(sidecar);
 
     // Purge: everything goes but what policy keeps (the user, dpkg's records) and runtime files.
-    run(&mut debian.chroot(&["dpkg", "--purge", PACKAGE]));
+    run_ok(&mut debian.chroot(&["dpkg", "--purge", PACKAGE]));
     let after = debian.paths();
     let allowed_new = |path: &str| path.starts_with("/run/");
     let added: Vec<&String> = after

@@ -6,10 +6,10 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use pushgw_tests::dist::{Dist, workspace_root};
-use pushgw_tests::find_program;
+use pushgw_tests::{find_program, run_ok, stdout_ok};
 use tempfile::TempDir;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -17,33 +17,15 @@ const BINARIES: [&str; 2] = ["pushgw-sidecar", "pushgw-install"];
 /// The oldest glibc the binaries must run on: CentOS 7's (Debian 9 has 2.24, Ubuntu 16.04 2.23).
 const GLIBC_FLOOR: (u32, u32) = (2, 17);
 
-#[track_caller]
-fn run(command: &mut Command) -> Output {
-    let output = command
-        .output()
-        .unwrap_or_else(|error| panic!("running {command:?}: {error}"));
-    assert!(
-        output.status.success(),
-        "{command:?} failed ({}):\n{}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
-#[track_caller]
-fn stdout(command: &mut Command) -> String {
-    String::from_utf8(run(command).stdout).expect("the command prints UTF-8")
-}
-
 /// The tarball unpacked as the tutorial does it: `tar -xzf` in an empty directory.
 fn unpack(dist: &Dist) -> (TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("creating a temporary directory");
-    run(Command::new(find_program("tar", "tar"))
-        .arg("-xzf")
-        .arg(&dist.tarball)
-        .current_dir(dir.path()));
+    run_ok(
+        Command::new(find_program("tar", "tar"))
+            .arg("-xzf")
+            .arg(&dist.tarball)
+            .current_dir(dir.path()),
+    );
     let top = dir.path().join(&dist.name);
     (dir, top)
 }
@@ -51,7 +33,7 @@ fn unpack(dist: &Dist) -> (TempDir, PathBuf) {
 #[test]
 fn tarball_has_the_shape_of_the_go_release() {
     let dist = Dist::build();
-    let listing = stdout(
+    let listing = stdout_ok(
         Command::new(find_program("tar", "tar"))
             .args(["--numeric-owner", "--list", "--verbose", "--gzip", "--file"])
             .arg(&dist.tarball),
@@ -107,19 +89,19 @@ fn tarball_has_the_shape_of_the_go_release() {
 #[test]
 fn tarball_is_reproducible() {
     let dist = Dist::build();
-    let commit_time = stdout(
+    let commit_time = stdout_ok(
         Command::new(find_program("git", "git"))
             .args(["log", "-1", "--format=%ct"])
             .current_dir(workspace_root()),
     );
-    let listing = stdout(
+    let listing = stdout_ok(
         Command::new(find_program("tar", "tar"))
             .args(["--list", "--verbose", "--gzip", "--full-time"])
             .arg("--file")
             .arg(&dist.tarball)
             .env("TZ", "UTC"),
     );
-    let expected_time = stdout(
+    let expected_time = stdout_ok(
         Command::new(find_program("date", "coreutils"))
             .args(["--utc", "+%Y-%m-%d %H:%M:%S"])
             .arg(format!("--date=@{}", commit_time.trim())),
@@ -139,7 +121,7 @@ fn tarball_is_reproducible() {
 #[test]
 fn sha256sums_check_both_artifacts() {
     let dist = Dist::build();
-    let checked = stdout(
+    let checked = stdout_ok(
         Command::new(find_program("sha256sum", "coreutils"))
             .args(["--check", "--strict", "sha256sums.txt"])
             .current_dir(&dist.dir),
@@ -164,7 +146,7 @@ fn sha256sums_check_both_artifacts() {
 fn unpacked_binaries_report_their_version() {
     let dist = Dist::build();
     let (_dir, top) = unpack(dist);
-    let sidecar = stdout(Command::new(top.join("pushgw-sidecar")).arg("--version"));
+    let sidecar = stdout_ok(Command::new(top.join("pushgw-sidecar")).arg("--version"));
     assert!(
         sidecar.starts_with(&format!("pushgw-sidecar, version {VERSION} (branch: ")),
         "pushgw-sidecar --version printed {sidecar:?}"
@@ -173,7 +155,7 @@ fn unpacked_binaries_report_their_version() {
         sidecar.contains("platform:         linux/amd64"),
         "pushgw-sidecar --version printed {sidecar:?}"
     );
-    let install = stdout(Command::new(top.join("pushgw-install")).arg("--version"));
+    let install = stdout_ok(Command::new(top.join("pushgw-install")).arg("--version"));
     assert!(
         install.contains(VERSION),
         "pushgw-install --version printed {install:?}"
@@ -195,7 +177,7 @@ fn unpacked_installer_finds_the_sidecar_beside_itself() {
     )
     .expect("writing prometheus.yml");
     // The address only goes into the planned unit's --web.external-url; nothing contacts it.
-    let planned = stdout(
+    let planned = stdout_ok(
         Command::new(top.join("pushgw-install"))
             .args(["--dry-run", "--private-ip", "10.0.0.5", "--lang", "en"])
             .args(["--service-manager", "none"])
@@ -227,7 +209,7 @@ fn binaries_need_at_most_glibc_2_17_and_are_stripped() {
     let readelf = find_program("readelf", "binutils");
     for binary in BINARIES {
         let path = top.join(binary);
-        let symbols = stdout(Command::new(&objdump).arg("--dynamic-syms").arg(&path));
+        let symbols = stdout_ok(Command::new(&objdump).arg("--dynamic-syms").arg(&path));
         let needed = glibc_versions(&symbols).max();
         let needed = needed.unwrap_or_else(|| panic!("{binary} requires no GLIBC_x.y version"));
         assert!(
@@ -238,7 +220,7 @@ fn binaries_need_at_most_glibc_2_17_and_are_stripped() {
             GLIBC_FLOOR.0,
             GLIBC_FLOOR.1
         );
-        let sections = stdout(Command::new(&readelf).arg("--section-headers").arg(&path));
+        let sections = stdout_ok(Command::new(&readelf).arg("--section-headers").arg(&path));
         assert!(
             !sections.contains(".symtab") && !sections.contains(".debug_"),
             "{binary} is not stripped:\n{sections}"

@@ -52,7 +52,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use pushgw_tests::browser::{Browser, serve_path_stripping_proxy};
 use pushgw_tests::{
-    Server, ServerSpec, find_program, free_port, start_server, wait_until, workspace_binary,
+    Server, ServerSpec, find_program, free_port, start_server, stdout_ok, wait_until,
+    workspace_binary,
 };
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -507,7 +508,7 @@ impl Sandbox {
                 .unwrap_or_else(|e| panic!("copying {}: {e}", from.display()));
         }
         let tarball = self.downloads.join(format!("{name}.tar.gz"));
-        run_ok(
+        stdout_ok(
             Command::new("tar")
                 .arg("-czf")
                 .arg(&tarball)
@@ -515,7 +516,7 @@ impl Sandbox {
                 .arg(&staging)
                 .arg(&name),
         );
-        let sums = run_ok(
+        let sums = stdout_ok(
             Command::new("sha256sum")
                 .arg(format!("{name}.tar.gz"))
                 .current_dir(&self.downloads),
@@ -544,19 +545,6 @@ impl Drop for Sandbox {
             let _ = Command::new("kill").arg(pid.trim()).status();
         }
     }
-}
-
-fn run_ok(command: &mut Command) -> String {
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("running {command:?}: {e}"));
-    assert!(
-        output.status.success(),
-        "{command:?}: {}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn describe(file: &Path, line: usize, command: &str, ran: &Ran) -> String {

@@ -439,20 +439,11 @@ pub fn source_dir(client: &str) -> PathBuf {
         .join(client)
 }
 
-/// Runs a command to completion and returns its stdout, panicking with its stderr when it fails.
+/// Runs a command to completion and returns its stdout, panicking with its output when it fails.
 #[track_caller]
 pub fn run_ok(what: &str, command: &mut Command) -> String {
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: starting {command:?}: {e}"));
-    assert!(
-        output.status.success(),
-        "{what} failed ({}): {command:?}\n--- stdout\n{}--- stderr\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    eprintln!("{what}: {command:?}");
+    pushgw_tests::stdout_ok(command)
 }
 
 /// The arguments of the client programs under `tests/clients/{go,node,python}`, which share their
