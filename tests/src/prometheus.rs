@@ -1,7 +1,7 @@
 //! Prometheus 2.42 from Debian, started on a free port with a config of the test's choosing.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
@@ -31,28 +31,36 @@ impl Prometheus {
     /// log is printed).
     #[track_caller]
     pub fn start(config_yaml: &str) -> Prometheus {
-        let program = find_program("prometheus", "prometheus");
         let mut config_file = PathBuf::new();
         let spec = ServerSpec::new("Prometheus", |port, dir| {
             config_file = dir.join("prometheus.yml");
             fs::write(&config_file, config_yaml)
                 .unwrap_or_else(|e| panic!("writing {}: {e}", config_file.display()));
-            let mut command = Command::new(&program);
-            command
-                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-                .arg(format!("--config.file={}", config_file.display()))
-                .arg(format!(
-                    "--storage.tsdb.path={}",
-                    dir.join("data").display()
-                ))
-                .arg("--web.enable-lifecycle");
-            command
+            Prometheus::command(port, &config_file, &dir.join("data"))
         });
         let server = start_server(spec);
         Prometheus {
             server,
             config_file,
         }
+    }
+
+    /// The command line every test starts Prometheus with: listening on 127.0.0.1:`port`, reading
+    /// `config_file`, its TSDB in `data_dir`, the lifecycle API (`/-/reload`) on. For tests that
+    /// own the config file's path (an installer patches it) and start it with [`start_server`].
+    ///
+    /// # Panics
+    ///
+    /// If the binary is not installed (the message names the Debian package).
+    #[track_caller]
+    pub fn command(port: u16, config_file: &Path, data_dir: &Path) -> Command {
+        let mut command = Command::new(find_program("prometheus", "prometheus"));
+        command
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg(format!("--config.file={}", config_file.display()))
+            .arg(format!("--storage.tsdb.path={}", data_dir.display()))
+            .arg("--web.enable-lifecycle");
+        command
     }
 
     /// Starts Prometheus scraping the Pushgateway at `address` (`127.0.0.1:<port>`) every second,
@@ -86,7 +94,7 @@ impl Prometheus {
     }
 
     /// The `prometheus.yml` this Prometheus reads.
-    pub fn config_file(&self) -> &std::path::Path {
+    pub fn config_file(&self) -> &Path {
         &self.config_file
     }
 

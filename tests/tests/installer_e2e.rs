@@ -11,8 +11,8 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use pushgw_tests::{
-    Process, Server, ServerSpec, find_program, free_port, http, start_server, wait_until,
-    workspace_binary,
+    Process, Prometheus, Server, ServerSpec, find_program, free_port, http, start_server,
+    wait_until, workspace_binary,
 };
 use tempfile::TempDir;
 
@@ -39,20 +39,11 @@ impl Installed {
             "Debian's global scrape_interval line moved"
         );
         fs::write(&config, fast).expect("writing prometheus.yml");
-        let program = find_program("prometheus", "prometheus");
+        find_program("prometheus", "prometheus");
         // promtool must be there: the installer checks the new file with it.
         find_program("promtool", "prometheus");
         let prometheus = start_server(ServerSpec::new("Prometheus", |port, dir| {
-            let mut command = Command::new(&program);
-            command
-                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-                .arg(format!("--config.file={}", config.display()))
-                .arg(format!(
-                    "--storage.tsdb.path={}",
-                    dir.join("data").display()
-                ))
-                .arg("--web.enable-lifecycle");
-            command
+            Prometheus::command(port, &config, &dir.join("data"))
         }));
         let installed = Installed {
             root,

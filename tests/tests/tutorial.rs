@@ -52,7 +52,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use pushgw_tests::browser::{Browser, serve_path_stripping_proxy};
 use pushgw_tests::{
-    Server, ServerSpec, find_program, free_port, start_server, stdout_ok, wait_until,
+    Prometheus, Server, ServerSpec, find_program, free_port, start_server, stdout_ok, wait_until,
     workspace_binary,
 };
 use serde_json::{Value, json};
@@ -450,7 +450,7 @@ impl Sandbox {
         }
         let config = root.join("usr/local/src/prometheus/prometheus-server/prometheus.yml");
         fs::create_dir_all(config.parent().expect("a parent")).expect("mkdir prometheus-server");
-        let program = find_program("prometheus", "prometheus");
+        find_program("prometheus", "prometheus");
         find_program("promtool", "prometheus");
         find_program("systemd-analyze", "systemd");
         find_program("curl", "curl");
@@ -459,16 +459,7 @@ impl Sandbox {
         let prometheus = start_server(ServerSpec::new("Prometheus", |port, data| {
             initial_config = PROMETHEUS_YML.replace(":9090", &format!(":{port}"));
             fs::write(&config, &initial_config).expect("writing prometheus.yml");
-            let mut command = Command::new(&program);
-            command
-                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-                .arg(format!("--config.file={}", config.display()))
-                .arg(format!(
-                    "--storage.tsdb.path={}",
-                    data.join("data").display()
-                ))
-                .arg("--web.enable-lifecycle");
-            command
+            Prometheus::command(port, &config, &data.join("data"))
         }));
         let sandbox = Sandbox {
             _dir: dir,
