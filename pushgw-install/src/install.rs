@@ -923,14 +923,18 @@ fn read_host(path: &Path) -> Result<Option<Existing>> {
     files::read(path).map_err(|error| read_error(path, &error))
 }
 
-fn read_error(path: &Path, error: &io::Error) -> Error {
-    let class = if error.kind() == io::ErrorKind::PermissionDenied {
+/// The failure class of a file error: permissions (exit 3) or I/O (exit 8).
+fn io_class(error: &io::Error) -> Class {
+    if error.kind() == io::ErrorKind::PermissionDenied {
         Class::Permission
     } else {
         Class::Write
-    };
+    }
+}
+
+fn read_error(path: &Path, error: &io::Error) -> Error {
     Error::new(
-        class,
+        io_class(error),
         format!(
             "cannot read {}: {error}; check the path and its permissions",
             path.display()
@@ -945,13 +949,8 @@ fn read_error(path: &Path, error: &io::Error) -> Error {
 fn apply(plan: &Plan) -> Result<Vec<crate::plan::Applied>> {
     let stamp = clock::compact_utc(clock::now_unix() as i64);
     plan.apply(&stamp).map_err(|(path, error)| {
-        let class = if error.kind() == io::ErrorKind::PermissionDenied {
-            Class::Permission
-        } else {
-            Class::Write
-        };
         Error::new(
-            class,
+            io_class(&error),
             format!(
                 "writing {} failed: {error}; files written before it stay (re-running is safe)",
                 path.display()
