@@ -269,10 +269,8 @@ impl Gateway {
             Route::Ready => ("ready", self.health()),
             Route::Push(path) if parts.method == Method::DELETE => ("delete", self.delete(path)),
             Route::Push(path) => {
-                let size = own::approximate_request_size(&parts);
                 let mut response = self.push(&parts, path, body, now);
                 let method = own::method_label(&parts.method);
-                self.lock().http.observe_push_size(method, size, now);
                 response.extensions_mut().insert(PushHandled { method });
                 ("push", response)
             }
@@ -301,9 +299,14 @@ impl Gateway {
                 ("wipe", empty(StatusCode::ACCEPTED))
             }
         };
-        self.lock()
-            .http
-            .count(response.status(), handler, &parts.method);
+        let mut state = self.lock();
+        if let Some(push) = response.extensions().get::<PushHandled>() {
+            // Under the same lock as the count: one lock per request for the HTTP metrics.
+            let size = own::approximate_request_size(&parts);
+            state.http.observe_push_size(push.method, size, now);
+        }
+        state.http.count(response.status(), handler, &parts.method);
+        drop(state);
         response
     }
 
