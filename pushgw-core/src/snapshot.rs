@@ -213,20 +213,89 @@ pub fn encode<'a>(groups: impl IntoIterator<Item = (&'a Group, Option<SystemTime
 /// );
 /// ```
 pub fn decode(bytes: &[u8]) -> Result<Vec<SnapshotGroup>, SnapshotError> {
+    groups(bytes)?.collect()
+}
+
+/// Checks a snapshot's header, length and checksum, then decodes its groups one at a time.
+///
+/// A restore that consumes the groups as they come never holds the whole decoded snapshot in
+/// memory besides the store it builds, and can decode on one thread while another restores (the
+/// sidecar does). The iterator ends after the first error.
+///
+/// ```
+/// use pushgw_core::grouping::GroupingKey;
+/// use pushgw_core::snapshot;
+/// use pushgw_core::store::{PushMode, Store};
+/// use std::time::SystemTime;
+///
+/// let mut store = Store::default();
+/// for job in ["a", "b"] {
+///     let key = GroupingKey::from_path(&format!("job/{job}"))?;
+///     store.push(key, pushgw_core::text::parse(b"done 1\n")?, PushMode::Replace, SystemTime::UNIX_EPOCH)?;
+/// }
+/// let bytes = snapshot::encode(store.groups().map(|group| (group, None)));
+///
+/// let jobs: Vec<String> = snapshot::groups(&bytes)?
+///     .map(|group| group.map(|group| group.key.job().to_owned()))
+///     .collect::<Result<_, _>>()?;
+/// assert_eq!(jobs, ["a", "b"]);
+///
+/// // The header is checked before the first group is decoded.
+/// assert!(snapshot::groups(&bytes[..bytes.len() - 1]).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn groups(bytes: &[u8]) -> Result<Groups<'_>, SnapshotError> {
     let payload = check_header(bytes)?;
     let mut reader = Reader {
         bytes: payload,
         pos: 0,
     };
-    let count = reader.varint()?;
-    let mut groups = Vec::with_capacity(reader.capacity(count));
-    for _ in 0..count {
-        groups.push(reader.group()?);
+    let left = reader.varint()?;
+    Ok(Groups {
+        reader,
+        left,
+        done: false,
+    })
+}
+
+/// The groups of a snapshot, decoded as they are asked for: see [`groups`].
+///
+/// ```
+/// let bytes = pushgw_core::snapshot::encode(std::iter::empty());
+/// assert_eq!(pushgw_core::snapshot::groups(&bytes).unwrap().count(), 0);
+/// ```
+#[derive(Debug)]
+pub struct Groups<'a> {
+    reader: Reader<'a>,
+    /// Groups announced and not decoded yet.
+    left: u64,
+    /// An error was returned, or the payload was checked to end after the last group.
+    done: bool,
+}
+
+impl Iterator for Groups<'_> {
+    type Item = Result<SnapshotGroup, SnapshotError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        if self.left == 0 {
+            self.done = true;
+            return (self.reader.pos != self.reader.bytes.len())
+                .then(|| Err(self.reader.invalid("unexpected bytes after the last group")));
+        }
+        self.left -= 1;
+        let group = self.reader.group();
+        self.done = group.is_err();
+        Some(group)
     }
-    if reader.pos != payload.len() {
-        return Err(reader.invalid("unexpected bytes after the last group"));
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        // A crafted count cannot promise more groups than bytes are left.
+        let at_most = self.reader.capacity(self.left);
+        (0, Some(if self.done { 0 } else { at_most + 1 }))
     }
-    Ok(groups)
 }
 
 /// Checks magic, version, length and checksum; returns the payload.
@@ -279,6 +348,7 @@ fn check_header(bytes: &[u8]) -> Result<&[u8], SnapshotError> {
 }
 
 /// A cursor over the payload; every read is bounds-checked.
+#[derive(Debug)]
 struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,

@@ -26,7 +26,7 @@ use http::{Method, Request, Response, StatusCode};
 
 use crate::grouping::GroupingKey;
 use crate::model::MetricFamily;
-use crate::snapshot::{self, SnapshotError};
+use crate::snapshot::{self, SnapshotError, SnapshotGroup};
 use crate::store::{Group, PushMode, Store, StoreOptions};
 use crate::{proto, text};
 use route::{Outcome, Reply, Route, Router};
@@ -197,18 +197,23 @@ struct State {
     rejections: limits::Rejections,
 }
 
+/// A store with the options' consistency check and the gateway's own families declared.
+fn empty_store(options: &GatewayOptions) -> Store {
+    Store::new(StoreOptions {
+        consistency_check: options.consistency_check,
+        own_families: own::declared_families()
+            .into_iter()
+            .chain(limits::declared_families())
+            .collect(),
+    })
+}
+
 impl Gateway {
     /// A gateway with an empty store.
     pub fn new(options: GatewayOptions) -> Self {
         let prefix = route_prefix(&options.route_prefix, &options.external_url);
         let router = Router::new(&prefix, &options.telemetry_path, options.enable_admin_api);
-        let store = Store::new(StoreOptions {
-            consistency_check: options.consistency_check,
-            own_families: own::declared_families()
-                .into_iter()
-                .chain(limits::declared_families())
-                .collect(),
-        });
+        let store = empty_store(&options);
         Gateway {
             options,
             router,
@@ -418,16 +423,59 @@ impl Gateway {
     /// assert_eq!(gateway.snapshot().len(), 25); // still empty
     /// ```
     pub fn restore(&self, bytes: &[u8]) -> Result<(), SnapshotError> {
-        let groups = snapshot::decode(bytes)?;
-        let mut state = self.lock();
-        let state = &mut *state;
-        state.store.wipe();
-        state.expiry.clear();
+        self.restore_groups(snapshot::groups(bytes)?)
+    }
+
+    /// [`restore`](Self::restore) from groups decoded by the caller, e.g. by
+    /// [`snapshot::groups`] on another thread, so that decoding and restoring overlap.
+    ///
+    /// All or nothing: the groups go into a new store, built without holding the gateway's lock,
+    /// which replaces the current one only when every group arrived; the first error is returned
+    /// and the gateway keeps what it had.
+    ///
+    /// ```
+    /// use pushgw_core::gateway::{Gateway, GatewayOptions};
+    /// use pushgw_core::snapshot::{self, SnapshotError};
+    ///
+    /// let source = Gateway::new(GatewayOptions::default());
+    /// # let push = http::Request::put("/metrics/job/j").body(bytes::Bytes::from("m 1\n"))?;
+    /// # source.handle(push, std::time::SystemTime::UNIX_EPOCH);
+    /// let bytes = source.snapshot();
+    ///
+    /// let gateway = Gateway::new(GatewayOptions::default());
+    /// gateway.restore_groups(snapshot::groups(&bytes)?)?;
+    /// assert_eq!(gateway.snapshot(), bytes);
+    ///
+    /// // A failing source leaves the gateway as it was.
+    /// let failing = [Err(SnapshotError::InvalidContent { offset: 24, reason: "test".into() })];
+    /// assert!(gateway.restore_groups(failing).is_err());
+    /// assert_eq!(gateway.snapshot(), bytes);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn restore_groups<I>(&self, groups: I) -> Result<(), SnapshotError>
+    where
+        I: IntoIterator<Item = Result<SnapshotGroup, SnapshotError>>,
+    {
+        let mut store = self.empty_store();
+        let mut expiry = expiry::Expiry::default();
         for group in groups {
-            state.expiry.set(&group.key, group.expires_at);
-            state.store.restore(group.key, group.families);
+            let group = group?;
+            expiry.set(&group.key, group.expires_at);
+            store.restore(group.key, group.families);
         }
+        let previous = {
+            let mut state = self.lock();
+            store.follow(&state.store);
+            state.expiry = expiry;
+            std::mem::replace(&mut state.store, store)
+        };
+        // Freeing a large store takes a while: not under the lock.
+        drop(previous);
         Ok(())
+    }
+
+    fn empty_store(&self) -> Store {
+        empty_store(&self.options)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

@@ -206,6 +206,52 @@ fn restore_replaces_the_store() {
 }
 
 #[test]
+fn a_failure_midway_leaves_the_store_and_ends_the_groups() {
+    let gateway = varied_gateway(GatewayOptions::default());
+    let bytes = gateway.snapshot();
+    let before = observe(&gateway);
+    // Two good groups, then a group without a job: the third item is the error, nothing follows.
+    let mut broken = b"\x03".to_vec();
+    for group in groups_of(&bytes).into_iter().take(2) {
+        broken.extend(group_bytes(&group.expect("a fresh snapshot decodes")));
+    }
+    broken.extend_from_slice(b"\x00\x00\x00\x00");
+    let broken = with_header(&broken);
+    let items: Vec<_> = groups_of(&broken);
+    assert_eq!(items.len(), 3, "two groups, then the error, then nothing");
+    assert!(items[..2].iter().all(Result::is_ok));
+    assert_eq!(
+        items[2].as_ref().unwrap_err().to_string(),
+        format!(
+            "invalid snapshot content at byte {}: invalid grouping key: job name is required",
+            broken.len() - 4
+        )
+    );
+    // The gateway restoring it keeps everything it had, and its generation.
+    let generation = gateway.generation();
+    assert!(gateway.restore(&broken).is_err());
+    assert_eq!(observe(&gateway), before);
+    assert_eq!(gateway.generation(), generation);
+    // A successful restore, even of the same content, is a new generation.
+    gateway.restore(&bytes).expect("its own snapshot restores");
+    assert!(gateway.generation() > generation);
+}
+
+fn groups_of(bytes: &[u8]) -> Vec<Result<SnapshotGroup, SnapshotError>> {
+    groups(bytes).expect("the header checks").collect()
+}
+
+/// The payload bytes of one group: encoded alone, minus the header and the group count.
+fn group_bytes(group: &SnapshotGroup) -> Vec<u8> {
+    let gateway = Gateway::new(GatewayOptions::default());
+    gateway
+        .restore_groups([Ok(group.clone())])
+        .expect("a decoded group restores");
+    let bytes = gateway.snapshot();
+    bytes[HEADER_LEN + 1..].to_vec()
+}
+
+#[test]
 fn the_layout_is_as_documented() {
     let gateway = Gateway::new(GatewayOptions::default());
     push(&gateway, "/metrics/job/j", "m 1\n", at(1), 200);

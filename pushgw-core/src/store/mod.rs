@@ -774,6 +774,12 @@ impl Store {
         self.generation
     }
 
+    /// Makes this store's generation newer than `previous`'s, for a store that replaces
+    /// `previous` (a restore): whoever compared generations sees a change.
+    pub(crate) fn follow(&mut self, previous: &Store) {
+        self.generation = self.generation.max(previous.generation) + 1;
+    }
+
     /// The errors a scrape of the store would report (spec §4.4), if any: only possible with the
     /// consistency check off.
     ///
