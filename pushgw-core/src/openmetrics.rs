@@ -199,7 +199,7 @@ impl Family<'_> {
         float::write_openmetrics(out, counter.value);
         write_timestamp(out, metric);
         if self.is_total_counter {
-            write_exemplar(out, counter.exemplar.as_ref());
+            write_exemplar(out, counter.exemplar.as_deref());
         }
         out.push(b'\n');
         if self.is_total_counter {

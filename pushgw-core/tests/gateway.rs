@@ -103,7 +103,7 @@ fn float_native_histogram(labels: &[(&str, &str)]) -> Metric {
     let counts = NativeBuckets::Counts(vec![2.0, 2.0, -2.0, 0.0]);
     metric(
         labels,
-        Value::Histogram(Histogram {
+        Value::Histogram(Box::new(Histogram {
             count: Count::Float(20.0),
             sum: 99.23,
             native: Some(NativeHistogram {
@@ -115,7 +115,7 @@ fn float_native_histogram(labels: &[(&str, &str)]) -> Metric {
                 ..NativeHistogram::default()
             }),
             ..Histogram::default()
-        }),
+        })),
     )
 }
 
@@ -789,15 +789,19 @@ fn metrics_api() {
             vec![
                 metric(
                     &[("testing", "int classic histogram")],
-                    Value::Histogram(classic(Count::Int(20), Count::Int(3), Count::Int(17))),
+                    Value::Histogram(Box::new(classic(
+                        Count::Int(20),
+                        Count::Int(3),
+                        Count::Int(17),
+                    ))),
                 ),
                 metric(
                     &[("testing", "float classic histogram")],
-                    Value::Histogram(classic(
+                    Value::Histogram(Box::new(classic(
                         Count::Float(20.0),
                         Count::Float(3.0),
                         Count::Float(17.0),
-                    )),
+                    ))),
                 ),
                 int_native,
                 float_native_histogram(&[("testing", "float native histogram")]),

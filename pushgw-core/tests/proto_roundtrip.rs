@@ -133,7 +133,7 @@ fn value(f: fn() -> BoxedStrategy<f64>) -> impl Strategy<Value = Value> {
         |(value, exemplar, created)| {
             Value::Counter(Counter {
                 value,
-                exemplar,
+                exemplar: exemplar.map(Box::new),
                 created,
             })
         },
@@ -158,7 +158,7 @@ fn value(f: fn() -> BoxedStrategy<f64>) -> impl Strategy<Value = Value> {
         f().prop_map(Value::Gauge),
         f().prop_map(Value::Untyped),
         summary,
-        histogram(f).prop_map(Value::Histogram),
+        histogram(f).prop_map(|histogram| Value::Histogram(Box::new(histogram))),
     ]
 }
 

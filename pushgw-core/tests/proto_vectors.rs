@@ -67,7 +67,7 @@ fn spans() -> Vec<BucketSpan> {
 /// (spec §12.1, §12.4): count 20 (float), sum 99.23, schema 1, spans {0,2},{0,2} on both sides,
 /// counts [2,2,-2,0] on both sides.
 fn float_native_histogram() -> Value {
-    Value::Histogram(Histogram {
+    Value::Histogram(Box::new(Histogram {
         count: Count::Float(20.0),
         sum: 99.23,
         buckets: vec![],
@@ -80,7 +80,7 @@ fn float_native_histogram() -> Value {
             positive: NativeBuckets::Counts(vec![2.0, 2.0, -2.0, 0.0]),
             ..NativeHistogram::default()
         }),
-    })
+    }))
 }
 
 fn classic_buckets(count: fn(u64) -> Count) -> Vec<Bucket> {
@@ -134,7 +134,7 @@ fn push_case_9() -> Vec<MetricFamily> {
 fn metrics_api() -> Vec<MetricFamily> {
     let group = [("instance", "inst'a\"n\\ce1"), ("job", "Björn")];
     let testing = |what: &'static str| [group[0], group[1], ("testing", what)];
-    let int_native = Value::Histogram(Histogram {
+    let int_native = Value::Histogram(Box::new(Histogram {
         count: Count::Int(20),
         sum: 99.23,
         buckets: vec![],
@@ -147,7 +147,7 @@ fn metrics_api() -> Vec<MetricFamily> {
             positive: NativeBuckets::Deltas(vec![0, 2, -2, 0]),
             ..NativeHistogram::default()
         }),
-    });
+    }));
     let Value::Histogram(mut float_native) = float_native_histogram() else {
         unreachable!("float_native_histogram is a histogram")
     };
@@ -164,21 +164,21 @@ fn metrics_api() -> Vec<MetricFamily> {
             vec![
                 metric(
                     &testing("int classic histogram"),
-                    Value::Histogram(Histogram {
+                    Value::Histogram(Box::new(Histogram {
                         count: Count::Int(20),
                         sum: 99.23,
                         buckets: classic_buckets(Count::Int),
                         ..Histogram::default()
-                    }),
+                    })),
                 ),
                 metric(
                     &testing("float classic histogram"),
-                    Value::Histogram(Histogram {
+                    Value::Histogram(Box::new(Histogram {
                         count: Count::Float(20.0),
                         sum: 99.23,
                         buckets: classic_buckets(|n| Count::Float(n as f64)),
                         ..Histogram::default()
-                    }),
+                    })),
                 ),
                 metric(&testing("int native histogram"), int_native),
                 metric(
@@ -208,7 +208,7 @@ fn everything() -> Vec<MetricFamily> {
                     &[("path", "/")],
                     Value::Counter(Counter {
                         value: 42.0,
-                        exemplar: Some(exemplar("abc", 1.0, 1_700_000_001)),
+                        exemplar: Some(Box::new(exemplar("abc", 1.0, 1_700_000_001))),
                         created,
                     }),
                 )],
@@ -244,7 +244,7 @@ fn everything() -> Vec<MetricFamily> {
             MetricType::Histogram,
             vec![metric(
                 &[("le_like", "+Inf")],
-                Value::Histogram(Histogram {
+                Value::Histogram(Box::new(Histogram {
                     count: Count::Int(12),
                     sum: -3.5,
                     buckets: vec![Bucket {
@@ -275,7 +275,7 @@ fn everything() -> Vec<MetricFamily> {
                         positive: NativeBuckets::Deltas(vec![1, 2, -3]),
                         exemplars: vec![exemplar("ghi", 7.0, 1_700_000_003)],
                     }),
-                }),
+                })),
             )],
         ),
         family(
@@ -283,7 +283,7 @@ fn everything() -> Vec<MetricFamily> {
             MetricType::GaugeHistogram,
             vec![metric(
                 &[],
-                Value::Histogram(Histogram {
+                Value::Histogram(Box::new(Histogram {
                     count: Count::Float(2.5),
                     sum: 4.0,
                     buckets: vec![Bucket {
@@ -292,7 +292,7 @@ fn everything() -> Vec<MetricFamily> {
                         exemplar: None,
                     }],
                     ..Histogram::default()
-                }),
+                })),
             )],
         ),
         family(

@@ -70,7 +70,7 @@ fn counters_named_total_with_exemplar_and_created() {
                 &[("code", "200")],
                 Value::Counter(Counter {
                     value: 1027.0,
-                    exemplar: Some(exemplar("abc\"1", 0.5, Some(CREATED))),
+                    exemplar: Some(Box::new(exemplar("abc\"1", 0.5, Some(CREATED)))),
                     created: Some(CREATED),
                 }),
             ),
@@ -78,7 +78,7 @@ fn counters_named_total_with_exemplar_and_created() {
                 &[("code", "500")],
                 Value::Counter(Counter {
                     value: 0.0,
-                    exemplar: Some(Exemplar::default()),
+                    exemplar: Some(Box::new(Exemplar::default())),
                     created: None,
                 }),
             ),
@@ -102,7 +102,7 @@ fn counters_named_total_with_exemplar_and_created() {
 fn counters_without_total_are_unknown_and_keep_their_name() {
     let value = Value::Counter(Counter {
         value: 3.0,
-        exemplar: Some(exemplar("x", 1.0, None)),
+        exemplar: Some(Box::new(exemplar("x", 1.0, None))),
         created: Some(CREATED),
     });
     let mut requests = family("requests", MetricType::Counter, vec![metric(&[], value)]);
@@ -213,7 +213,7 @@ fn summaries_with_created() {
 }
 
 fn histogram_value(created: Option<Timestamp>) -> Value {
-    Value::Histogram(Histogram {
+    Value::Histogram(Box::new(Histogram {
         count: Count::Int(5),
         sum: 2.5,
         buckets: vec![
@@ -230,13 +230,13 @@ fn histogram_value(created: Option<Timestamp>) -> Value {
         ],
         created,
         native: None,
-    })
+    }))
 }
 
 #[test]
 fn histograms_add_the_infinite_bucket_and_created() {
     // Whole float counts print as integers, as OpenMetrics wants; fractions survive as floats.
-    let float_counts = Value::Histogram(Histogram {
+    let float_counts = Value::Histogram(Box::new(Histogram {
         count: Count::Float(2.5),
         sum: 1.0,
         buckets: vec![Bucket {
@@ -245,7 +245,7 @@ fn histograms_add_the_infinite_bucket_and_created() {
             exemplar: None,
         }],
         ..Histogram::default()
-    });
+    }));
     check(
         &[family(
             "latency_seconds",

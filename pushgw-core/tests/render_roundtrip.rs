@@ -109,12 +109,12 @@ fn value(metric_type: MetricType) -> BoxedStrategy<Value> {
                     cumulative_count: Count::Int(total),
                     exemplar: None,
                 });
-                Value::Histogram(Histogram {
+                Value::Histogram(Box::new(Histogram {
                     count: Count::Int(total),
                     sum,
                     buckets,
                     ..Histogram::default()
-                })
+                }))
             })
             .boxed(),
         MetricType::Untyped | MetricType::GaugeHistogram => {

@@ -63,12 +63,12 @@ fn bucket(upper_bound: f64, count: u64) -> Bucket {
 }
 
 fn histogram(buckets: Vec<Bucket>, sum: f64, count: u64) -> Value {
-    Value::Histogram(Histogram {
+    Value::Histogram(Box::new(Histogram {
         count: Count::Int(count),
         sum,
         buckets,
         ..Histogram::default()
-    })
+    }))
 }
 
 #[expect(
@@ -212,7 +212,7 @@ fn render_family_appends_to_what_is_there() {
 /// `gauge_histograms_and_float_counts`).
 #[test]
 fn native_only_histograms_and_empty_help_as_the_reference_prints_them() {
-    let native = Value::Histogram(Histogram {
+    let native = Value::Histogram(Box::new(Histogram {
         count: Count::Int(5),
         sum: 7.0,
         buckets: vec![],
@@ -228,7 +228,7 @@ fn native_only_histograms_and_empty_help_as_the_reference_prints_them() {
             positive: NativeBuckets::Deltas(vec![2, 1]),
             ..NativeHistogram::default()
         }),
-    });
+    }));
     let empty_help = histogram(vec![bucket(1.0, 0)], 1.0, 0);
     let families = [
         family(
@@ -334,7 +334,7 @@ fn timestamps_follow_every_value() {
 
 #[test]
 fn gauge_histograms_and_float_counts() {
-    let value = Value::Histogram(Histogram {
+    let value = Value::Histogram(Box::new(Histogram {
         count: Count::Float(2.5),
         sum: -1.0,
         buckets: vec![Bucket {
@@ -343,7 +343,7 @@ fn gauge_histograms_and_float_counts() {
             exemplar: None,
         }],
         ..Histogram::default()
-    });
+    }));
     check(
         &[family(
             "gh",

@@ -1195,7 +1195,7 @@ fn empty_family_replaces_and_types() {
 fn native_histogram() {
     use pushgw_core::model::{BucketSpan, Count, Histogram, NativeBuckets, NativeHistogram};
     let mut s = Scenario::new();
-    let histogram = Value::Histogram(Histogram {
+    let histogram = Value::Histogram(Box::new(Histogram {
         count: Count::Float(20.0),
         sum: 99.23,
         buckets: Vec::new(),
@@ -1216,7 +1216,7 @@ fn native_histogram() {
             positive: NativeBuckets::Counts(vec![2.0, 13.0]),
             exemplars: Vec::new(),
         }),
-    });
+    }));
     let pushed = family("mf_hist", MetricType::Histogram, vec![(&[], histogram)]);
     assert_eq!(
         s.push(

@@ -145,29 +145,33 @@ fn metrics_api_fixture() -> Vec<MetricFamily> {
             metrics: vec![
                 metric(
                     &testing("int classic histogram"),
-                    Value::Histogram(classic(Count::Int(20), Count::Int(3), Count::Int(17))),
+                    Value::Histogram(Box::new(classic(
+                        Count::Int(20),
+                        Count::Int(3),
+                        Count::Int(17),
+                    ))),
                 ),
                 metric(
                     &testing("float classic histogram"),
-                    Value::Histogram(classic(
+                    Value::Histogram(Box::new(classic(
                         Count::Float(20.0),
                         Count::Float(3.0),
                         Count::Float(17.0),
-                    )),
+                    ))),
                 ),
                 metric(
                     &testing("int native histogram"),
-                    Value::Histogram(native(
+                    Value::Histogram(Box::new(native(
                         Count::Int(20),
                         NativeBuckets::Deltas(vec![0, 2, -2, 0]),
-                    )),
+                    ))),
                 ),
                 metric(
                     &testing("float native histogram"),
-                    Value::Histogram(native(
+                    Value::Histogram(Box::new(native(
                         Count::Float(20.0),
                         NativeBuckets::Counts(vec![2.0, 2.0, -2.0, 0.0]),
-                    )),
+                    ))),
                 ),
             ],
         },

@@ -247,12 +247,12 @@ fn value(rng: &mut Rng, metric_type: MetricType) -> Value {
                 cumulative_count: Count::Int(count),
                 exemplar: None,
             });
-            Value::Histogram(Histogram {
+            Value::Histogram(Box::new(Histogram {
                 count: Count::Int(count),
                 sum: count as f64 * rng.unit() * 0.8,
                 buckets,
                 ..Histogram::default()
-            })
+            }))
         }
         _ => {
             let median = rng.unit() * 4096.0;

@@ -369,7 +369,10 @@ fn untyped_from_proto(untyped: schema::Untyped) -> Value {
 fn counter_from_proto(counter: schema::Counter) -> Result<Value, DecodeError> {
     Ok(Value::Counter(Counter {
         value: counter.value.unwrap_or_default(),
-        exemplar: counter.exemplar.map(exemplar_from_proto).transpose()?,
+        exemplar: counter
+            .exemplar
+            .map(|exemplar| exemplar_from_proto(exemplar).map(Box::new))
+            .transpose()?,
         created: counter.created_timestamp.map(timestamp_from_proto),
     }))
 }
@@ -431,13 +434,13 @@ fn histogram_from_proto(histogram: schema::Histogram) -> Result<Value, DecodeErr
             })
         })
         .collect::<Result<_, DecodeError>>()?;
-    Ok(Value::Histogram(Histogram {
+    Ok(Value::Histogram(Box::new(Histogram {
         count: count(histogram.sample_count, histogram.sample_count_float),
         sum: histogram.sample_sum.unwrap_or_default(),
         buckets,
         created: histogram.created_timestamp.map(timestamp_from_proto),
         native,
-    }))
+    })))
 }
 
 /// The float count overrides the integer one when it is greater than zero (`metrics.proto`'s
@@ -532,7 +535,7 @@ fn metric_to_proto(metric: &Metric) -> schema::Metric {
         Value::Counter(counter) => {
             out.counter = Some(schema::Counter {
                 value: Some(counter.value),
-                exemplar: counter.exemplar.as_ref().map(exemplar_to_proto),
+                exemplar: counter.exemplar.as_deref().map(exemplar_to_proto),
                 created_timestamp: counter.created.map(timestamp_to_proto),
             });
         }

@@ -50,7 +50,7 @@ fn native_histogram_family() -> MetricFamily {
         unit: None,
         metrics: vec![Metric {
             labels: vec![LabelPair::new("path", "/a")],
-            value: Value::Histogram(Histogram {
+            value: Value::Histogram(Box::new(Histogram {
                 count: Count::Int(7),
                 sum: 1.5,
                 buckets: Vec::new(),
@@ -81,7 +81,7 @@ fn native_histogram_family() -> MetricFamily {
                         timestamp: None,
                     }],
                 }),
-            }),
+            })),
             timestamp_ms: None,
         }],
     }

@@ -229,10 +229,12 @@ fn value_of(kind: MetricType, v: f64) -> Value {
             sum: v,
             ..Summary::default()
         }),
-        MetricType::Histogram | MetricType::GaugeHistogram => Value::Histogram(Histogram {
-            sum: v,
-            ..Histogram::default()
-        }),
+        MetricType::Histogram | MetricType::GaugeHistogram => {
+            Value::Histogram(Box::new(Histogram {
+                sum: v,
+                ..Histogram::default()
+            }))
+        }
     }
 }
 

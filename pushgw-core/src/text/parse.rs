@@ -368,14 +368,14 @@ impl FamilyState {
                     quantiles: Vec::with_capacity(last.quantiles.len()),
                     ..Summary::default()
                 }),
-                Some(Value::Histogram(last)) => Value::Histogram(Histogram {
+                Some(Value::Histogram(last)) => Value::Histogram(Box::new(Histogram {
                     buckets: Vec::with_capacity(last.buckets.len()),
                     ..Histogram::default()
-                }),
+                })),
                 _ if self.family.metric_type == MetricType::Summary => {
                     Value::Summary(Summary::default())
                 }
-                _ => Value::Histogram(Histogram::default()),
+                _ => Value::Histogram(Box::default()),
             };
             metrics.push(Metric {
                 labels: owned_labels(labels, special),

@@ -79,12 +79,12 @@ pub fn render(families: &[MetricFamily], out: &mut Vec<u8>) {
 ///     unit: None,
 ///     metrics: vec![Metric {
 ///         labels: vec![],
-///         value: Value::Histogram(Histogram {
+///         value: Value::Histogram(Box::new(Histogram {
 ///             count: Count::Int(2),
 ///             sum: 3.0,
 ///             buckets: vec![Bucket { upper_bound: 1.0, cumulative_count: Count::Int(1), exemplar: None }],
 ///             ..Histogram::default()
-///         }),
+///         })),
 ///         timestamp_ms: None,
 ///     }],
 /// };
