@@ -15,6 +15,9 @@
 //!   `formats` bench.
 //! - `push <N>`: `PUSHES` POSTs of ten samples through `Gateway::handle` into a gateway of `N`
 //!   groups (consistency check on).
+//! - `put <N> <S>`: `PUSHES` PUTs of `S` samples (`workload::sharded_body`, as
+//!   `bench/lua/push.lua` sends) through `Gateway::handle` into a gateway of `N` groups, each
+//!   filled with the same body first.
 //! - `scrape <case>`: one `GET /metrics` of 200,000 series in 10,000 groups: right after a push
 //!   (`fresh`), or with nothing changed since the previous scrape (`cached`); `fresh-gzip` and
 //!   `cached-gzip` with `Accept-Encoding: gzip`.
@@ -74,6 +77,27 @@ fn main() -> ExitCode {
                 workload::PUSH_SAMPLES
             );
         }
+        ["put", groups, samples] => {
+            let groups: usize = groups.parse().expect("put <number of groups> <samples>");
+            let samples: usize = samples.parse().expect("put <number of groups> <samples>");
+            let gateway = Gateway::new(GatewayOptions::default());
+            for job in 0..groups {
+                let response = gateway.handle(
+                    workload::put(job, &workload::sharded_body(job, samples)),
+                    workload::at(job as u64),
+                );
+                assert_eq!(response.status(), 200, "the setup pushes are accepted");
+            }
+            let requests: Vec<_> = (0..PUSHES)
+                .map(|i| {
+                    let job = workload::target(i, groups);
+                    workload::put(job, &workload::sharded_body(job, samples))
+                })
+                .collect();
+            wait_for_instrumentation();
+            measure_pushes(&gateway, requests);
+            println!("put: {PUSHES} pushes of {samples} samples into {groups} groups");
+        }
         ["scrape", case] => {
             const GROUPS: usize = 10_000;
             let (cached, gzip) = match *case {
@@ -107,7 +131,7 @@ fn main() -> ExitCode {
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: callgrind parse|render|push <groups>|scrape fresh|cached|fresh-gzip|cached-gzip"
+        "usage: callgrind parse|render|push <groups>|put <groups> <samples>|scrape fresh|cached|fresh-gzip|cached-gzip"
     );
     ExitCode::from(2)
 }

@@ -53,6 +53,17 @@ pub fn scrape_body(job: usize) -> String {
     text
 }
 
+/// The body of `bench/lua/push.lua` with `samples` (at least ten) samples: the ten of
+/// [`push_body`] plus `samples - 10` per-shard gauges.
+pub fn sharded_body(job: usize, samples: usize) -> String {
+    let mut text = push_body(job);
+    text += "# HELP batch_shard_items Items in each shard.\n# TYPE batch_shard_items gauge\n";
+    for shard in 0..samples.saturating_sub(PUSH_SAMPLES) {
+        text += &format!("batch_shard_items{{shard=\"{shard}\"}} {}\n", job + shard);
+    }
+    text
+}
+
 /// The push path of group `job`.
 pub fn push_path(job: usize) -> String {
     format!("/metrics/job/batch{job}/instance/host{}", job % 100)
@@ -61,6 +72,13 @@ pub fn push_path(job: usize) -> String {
 /// A POST of `body` into group `job`.
 pub fn post(job: usize, body: &str) -> Request<Bytes> {
     Request::post(push_path(job))
+        .body(Bytes::from(body.to_owned()))
+        .expect("the benchmark request is valid")
+}
+
+/// A PUT of `body` into group `job`.
+pub fn put(job: usize, body: &str) -> Request<Bytes> {
+    Request::put(push_path(job))
         .body(Bytes::from(body.to_owned()))
         .expect("the benchmark request is valid")
 }

@@ -131,6 +131,25 @@ impl NameIndex {
         }
         let previous = previous.map_or(&[][..], |family| &family.metrics[..]);
         let current = current.map_or(&[][..], |family| &family.metrics[..]);
+        self.block = None;
+        // The usual re-push: the same label sets in the same order. Finding occurrence (group,
+        // i) under the label set of current metric i proves it equals previous metric i's (the
+        // index holds exactly the previous family's occurrences of this group), so only the
+        // texts change: one lookup per series instead of remove, insert and sweep. If a series
+        // differs, the general path below redoes everything: it drops all of this group's
+        // occurrences whatever their texts.
+        if previous.len() == current.len()
+            && current.iter().enumerate().all(|(index, metric)| {
+                self.series.update_text(
+                    &SeriesLabels(Arc::clone(&metric.labels)),
+                    key,
+                    index,
+                    &metric.text,
+                )
+            })
+        {
+            return;
+        }
         for metric in previous {
             let labels = SeriesLabels(Arc::clone(&metric.labels));
             self.series.remove_group(&labels, key);
@@ -149,7 +168,6 @@ impl NameIndex {
             self.series.sweep(&SeriesLabels(Arc::clone(&metric.labels)));
         }
         self.series_count = self.series_count - previous.len() + current.len();
-        self.block = None;
     }
 
     /// The type and HELP of the first holder in gathering order.
@@ -176,6 +194,9 @@ const SEGMENT_MAX: usize = if cfg!(test) { 2 } else { 256 };
 pub(super) struct SeriesIndex {
     /// The segments, keyed by their first label set.
     segments: BTreeMap<SeriesLabels, Segment>,
+    /// How many label sets have at least two occurrences: with none, no series is a duplicate
+    /// and the consistency check need not look any up.
+    shared: usize,
 }
 
 #[derive(Debug, Default)]
@@ -189,8 +210,12 @@ struct Segment {
 
 impl SeriesIndex {
     /// The segment `labels` belongs in, if it exists: the last one starting at or before it.
-    fn segment_mut(&mut self, labels: &SeriesLabels) -> Option<(&SeriesLabels, &mut Segment)> {
-        self.segments.range_mut(..=labels).next_back()
+    /// (A function of the map alone, so that the caller can update the other fields meanwhile.)
+    fn segment_mut<'a>(
+        segments: &'a mut BTreeMap<SeriesLabels, Segment>,
+        labels: &SeriesLabels,
+    ) -> Option<(&'a SeriesLabels, &'a mut Segment)> {
+        segments.range_mut(..=labels).next_back()
     }
 
     /// The occurrences of `labels`.
@@ -201,6 +226,44 @@ impl SeriesIndex {
             .binary_search_by(|(l, _)| l.cmp(labels))
             .ok()?;
         Some(&segment.entries[at].1)
+    }
+
+    /// Whether some label set has several occurrences (in one group or across groups).
+    pub(super) fn has_shared(&self) -> bool {
+        self.shared > 0
+    }
+
+    /// Sets the text of group `key`'s occurrence at `index` of `labels`; false if there is no
+    /// such occurrence.
+    pub(super) fn update_text(
+        &mut self,
+        labels: &SeriesLabels,
+        key: &Arc<GroupingKey>,
+        index: usize,
+        text: &Arc<[u8]>,
+    ) -> bool {
+        let Some((_, segment)) = Self::segment_mut(&mut self.segments, labels) else {
+            return false;
+        };
+        let Ok(at) = segment.entries.binary_search_by(|(l, _)| l.cmp(labels)) else {
+            return false;
+        };
+        let occurrences = &mut segment.entries[at].1;
+        let found = occurrences.binary_search_by(|o| {
+            // All index entries share the store's `Arc` of a key: compare contents only if not.
+            let group = if Arc::ptr_eq(&o.group, key) {
+                Ordering::Equal
+            } else {
+                (*o.group).cmp(&**key)
+            };
+            group.then(o.index.cmp(&index))
+        });
+        let Ok(position) = found else {
+            return false;
+        };
+        occurrences[position].text = Arc::clone(text);
+        segment.text = None;
+        true
     }
 
     /// Adds an occurrence of `labels`, in gathering order among the others.
@@ -219,7 +282,7 @@ impl SeriesIndex {
         let (key, segment) = if before_all {
             self.segments.iter_mut().next()
         } else {
-            self.segment_mut(&labels)
+            Self::segment_mut(&mut self.segments, &labels)
         }
         .expect("a segment exists and one starts at or before the label set");
         segment.text = None;
@@ -234,6 +297,9 @@ impl SeriesIndex {
         let position = occurrences
             .partition_point(|o| (&*o.group, o.index) < (&*occurrence.group, occurrence.index));
         occurrences.insert(position, occurrence);
+        if occurrences.len() == 2 {
+            self.shared += 1;
+        }
         if at == 0 || segment.entries.len() > 2 * SEGMENT_MAX {
             let key = key.clone();
             self.rekey(&key);
@@ -243,18 +309,23 @@ impl SeriesIndex {
     /// Removes the occurrences of `labels` held by group `key`, leaving the label set in place
     /// (see [`SeriesIndex::sweep`]).
     pub(super) fn remove_group(&mut self, labels: &SeriesLabels, key: &GroupingKey) {
-        let Some((_, segment)) = self.segment_mut(labels) else {
+        let Some((_, segment)) = Self::segment_mut(&mut self.segments, labels) else {
             return;
         };
         if let Ok(at) = segment.entries.binary_search_by(|(l, _)| l.cmp(labels)) {
-            segment.entries[at].1.retain(|o| &*o.group != key);
+            let occurrences = &mut segment.entries[at].1;
+            let was_shared = occurrences.len() >= 2;
+            occurrences.retain(|o| &*o.group != key);
+            if was_shared && occurrences.len() < 2 {
+                self.shared -= 1;
+            }
             segment.text = None;
         }
     }
 
     /// Drops the label set `labels` if nobody holds it any more.
     pub(super) fn sweep(&mut self, labels: &SeriesLabels) {
-        let Some((segment_key, segment)) = self.segment_mut(labels) else {
+        let Some((segment_key, segment)) = Self::segment_mut(&mut self.segments, labels) else {
             return;
         };
         if let Ok(at) = segment.entries.binary_search_by(|(l, _)| l.cmp(labels))
@@ -366,6 +437,7 @@ mod tests {
                 }
                 prop_assert!(index.segments.iter().all(|(k, s)| s.entries.first().map(|(l, _)| l) == Some(k)));
                 prop_assert!(index.segments.values().all(|s| s.entries.len() <= 2 * SEGMENT_MAX));
+                prop_assert_eq!(index.has_shared(), model.values().any(|jobs| jobs.len() >= 2));
                 let texts: usize = index.texts().iter().map(|chunk| chunk.text().len()).sum();
                 prop_assert_eq!(texts, model.values().map(Vec::len).sum::<usize>());
             }

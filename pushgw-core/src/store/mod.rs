@@ -1150,6 +1150,10 @@ impl Store {
                 found.push((key, index, error));
                 continue;
             }
+            if !entry.series.has_shared() {
+                // No label set is held twice: no duplicates to look for.
+                continue;
+            }
             let occurrences = entry
                 .series
                 .get(&SeriesLabels(Arc::clone(&metric.labels)))

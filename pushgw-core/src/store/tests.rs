@@ -337,3 +337,107 @@ proptest! {
         run(ops, false);
     }
 }
+
+/// The index of a store as comparable values: per name, each label set with its occurrences'
+/// group, position and text, in exposition order.
+fn index_listing(store: &Store) -> Vec<(String, String, Vec<(String, usize, String)>)> {
+    store
+        .names
+        .iter()
+        .flat_map(|(name, entry)| {
+            entry.series.iter().map(move |(labels, occurrences)| {
+                let occurrences = occurrences
+                    .iter()
+                    .map(|o| {
+                        let text = String::from_utf8_lossy(&o.text).into_owned();
+                        (o.group.to_string(), o.index, text)
+                    })
+                    .collect();
+                (name.clone(), format!("{:?}", labels.0), occurrences)
+            })
+        })
+        .collect()
+}
+
+/// A re-push updates the index in place when its label sets are those of the previous push, in
+/// the same order, and falls back to re-indexing otherwise: either way the store ends up as a
+/// fresh one that only saw the final pushes.
+#[test]
+fn re_push_matches_a_fresh_store() {
+    const FIRST: &str = "m{a=\"1\"} 1\nm{a=\"2\"} 2\nm{a=\"3\"} 3\nn 1\n";
+    // (case, consistency check, second push into job/a)
+    let cases = [
+        (
+            "same label sets, same order",
+            true,
+            "m{a=\"1\"} 4\nm{a=\"2\"} 5\nm{a=\"3\"} 6\nn 2\n",
+        ),
+        (
+            "reordered",
+            true,
+            "m{a=\"3\"} 4\nm{a=\"1\"} 5\nm{a=\"2\"} 6\nn 2\n",
+        ),
+        (
+            "one added",
+            true,
+            "m{a=\"1\"} 4\nm{a=\"2\"} 5\nm{a=\"3\"} 6\nm{a=\"4\"} 7\n",
+        ),
+        ("one removed", true, "m{a=\"1\"} 4\nm{a=\"3\"} 6\nn 2\n"),
+        (
+            "one changed",
+            true,
+            "m{a=\"1\"} 4\nm{a=\"9\"} 5\nm{a=\"3\"} 6\nn 2\n",
+        ),
+        (
+            "same, check off",
+            false,
+            "m{a=\"1\"} 4\nm{a=\"2\"} 5\nm{a=\"3\"} 6\nn 2\n",
+        ),
+        (
+            "reordered, check off",
+            false,
+            "m{a=\"2\"} 4\nm{a=\"1\"} 5\nm{a=\"3\"} 6\nn 2\n",
+        ),
+        (
+            "duplicates, check off",
+            false,
+            "m{a=\"1\"} 4\nm{a=\"1\"} 5\nm{a=\"3\"} 6\n",
+        ),
+    ];
+    // With the check off, group c holds the same label sets as a (`instance=""` is implied).
+    let [a, b, c] = ["job/a", "job/b", "job/a/instance/"]
+        .map(|path| GroupingKey::from_path(path).expect("valid path"));
+    let at = |seconds| SystemTime::UNIX_EPOCH + Duration::from_secs(seconds);
+    let parse = |text: &str| crate::text::parse(text.as_bytes()).expect("valid exposition");
+    for (case, consistency_check, second) in cases {
+        let options = || StoreOptions {
+            consistency_check,
+            ..StoreOptions::default()
+        };
+        let mut replaced = Store::new(options());
+        let mut fresh = Store::new(options());
+        let others = if consistency_check {
+            &[&b][..]
+        } else {
+            &[&b, &c][..]
+        };
+        for (store, first_pushes) in [
+            (&mut replaced, [&[&a][..], others].concat()),
+            (&mut fresh, others.to_vec()),
+        ] {
+            for key in first_pushes {
+                let pushed = store.push((*key).clone(), parse(FIRST), PushMode::Replace, at(1));
+                assert!(pushed.is_ok(), "{case}: first push");
+            }
+            let pushed = store.push(a.clone(), parse(second), PushMode::Replace, at(2));
+            assert!(pushed.is_ok(), "{case}: second push");
+            store.assert_invariants();
+        }
+        assert_eq!(index_listing(&replaced), index_listing(&fresh), "{case}");
+        assert_eq!(replaced.series_count(), fresh.series_count(), "{case}");
+        if consistency_check {
+            let text = |store: &mut Store| store.exposition().expect("consistent").text().clone();
+            assert_eq!(text(&mut replaced), text(&mut fresh), "{case}");
+        }
+    }
+}
