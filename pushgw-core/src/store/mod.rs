@@ -1156,7 +1156,7 @@ impl Store {
             }
             let occurrences = entry
                 .series
-                .get(&SeriesLabels(Arc::clone(&metric.labels)))
+                .get(&SeriesLabels::new(Arc::clone(&metric.labels)))
                 .expect("every stored metric is indexed");
             if occurrences.len() < 2 || !done.insert(&metric.labels) {
                 continue;
@@ -1341,18 +1341,13 @@ fn stored_family(family: MetricFamily, last_push: SystemTime) -> StoredFamily {
 /// by name (spec §3.4).
 fn sanitize_labels(labels: &mut Vec<LabelPair>, key: &GroupingKey) {
     let grouping = key.labels();
-    let mut done = vec![false; grouping.len()];
-    for pair in labels.iter_mut() {
-        if let Some(i) = grouping.iter().position(|g| g.name == pair.name)
-            && !done[i]
-        {
-            pair.value.clone_from(&grouping[i].value);
-            done[i] = true;
-        }
-    }
-    for (pair, done) in grouping.iter().zip(done) {
-        if !done {
-            labels.push(pair.clone());
+    let pushed = labels.len();
+    // Grouping label names are unique, so "the first body label of each grouping name" is what
+    // the reference's loop over the body labels overrides.
+    for pair in grouping {
+        match labels[..pushed].iter_mut().find(|p| p.name == pair.name) {
+            Some(body) => body.value.clone_from(&pair.value),
+            None => labels.push(pair.clone()),
         }
     }
     if !labels.iter().any(|pair| pair.name == "instance") {
@@ -1418,7 +1413,7 @@ fn build_block(name: &str, entry: &mut NameIndex, own: Option<&OwnFamily>) -> Bl
             .flat_map(|(labels, occurrences)| {
                 occurrences.iter().map(|o| {
                     (
-                        Arc::clone(&labels.0),
+                        Arc::clone(labels.labels()),
                         Bytes::from_owner(Arc::clone(&o.text)),
                     )
                 })

@@ -338,22 +338,22 @@ proptest! {
     }
 }
 
-/// The index of a store as comparable values: per name, each label set with its occurrences'
+/// The index of a store as comparable lines: per name, each label set with its occurrences'
 /// group, position and text, in exposition order.
-fn index_listing(store: &Store) -> Vec<(String, String, Vec<(String, usize, String)>)> {
+fn index_listing(store: &Store) -> Vec<String> {
     store
         .names
         .iter()
         .flat_map(|(name, entry)| {
             entry.series.iter().map(move |(labels, occurrences)| {
-                let occurrences = occurrences
+                let occurrences: Vec<String> = occurrences
                     .iter()
                     .map(|o| {
-                        let text = String::from_utf8_lossy(&o.text).into_owned();
-                        (o.group.to_string(), o.index, text)
+                        let text = String::from_utf8_lossy(&o.text);
+                        format!("{} #{} {text:?}", o.group, o.index)
                     })
                     .collect();
-                (name.clone(), format!("{:?}", labels.0), occurrences)
+                format!("{name} {:?}: {occurrences:?}", labels.labels())
             })
         })
         .collect()
