@@ -979,7 +979,9 @@ impl Store {
             };
             let old_status = entry.status;
             let old_clean = entry.errors.is_empty();
-            let old_map_type = self.map_type(&name);
+            // Looked up once: hashing the name is a good part of the cost per name.
+            let own_type = self.own.get(&name).map(|own| own.metric_type);
+            let old_map_type = own_type.or(accepted_type(old_status));
             let (status, family_error) = self.family_status(&name);
             let errors = match (status, family_error) {
                 (_, Some(error)) => vec![error],
@@ -1009,7 +1011,7 @@ impl Store {
                 self.inconsistent.insert(name.clone());
             }
             undo.verdicts.push((name.clone(), old_status, old_errors));
-            if self.map_type(&name) != old_map_type {
+            if own_type.or(accepted_type(status)) != old_map_type {
                 for suffix in ["_count", "_sum", "_bucket"] {
                     let dependent = format!("{name}{suffix}");
                     if self.names.contains_key(&dependent) {
@@ -1100,10 +1102,7 @@ impl Store {
         if let Some(own) = self.own.get(name) {
             return Some(own.metric_type);
         }
-        match self.names.get(name)?.status {
-            Status::Accepted(metric_type) => Some(metric_type),
-            Status::Absent | Status::Skipped => None,
-        }
+        accepted_type(self.names.get(name)?.status)
     }
 
     /// All metric-level errors of the accepted family `name` of type `metric_type`: a full pass
@@ -1278,6 +1277,14 @@ impl Store {
         } else {
             self.commit(&undo);
         }
+    }
+}
+
+/// The type a store family is gathered with under `status`, if it is gathered.
+fn accepted_type(status: Status) -> Option<MetricType> {
+    match status {
+        Status::Accepted(metric_type) => Some(metric_type),
+        Status::Absent | Status::Skipped => None,
     }
 }
 
