@@ -150,8 +150,9 @@ pub(super) struct NameIndex {
 impl NameIndex {
     /// Re-indexes group `key`'s family of this name: `previous` out, `current` in.
     ///
-    /// Label sets found in both (the usual re-push) keep their entry: only the occurrence
-    /// changes, with no tree rebalancing and no allocation.
+    /// A re-push with the previous family's label sets in the same order (the usual case) only
+    /// swaps the occurrences' texts, one lookup per series; otherwise the previous occurrences
+    /// are removed, the current ones inserted and label sets nobody holds any more swept.
     pub(super) fn replace(
         &mut self,
         key: &Arc<GroupingKey>,
@@ -230,7 +231,7 @@ impl NameIndex {
 }
 
 /// How many label sets a segment of a [`SeriesIndex`] holds before it is split in two halves
-/// (tiny in tests, so that they split and re-key all the time).
+/// (tiny in tests, so that they split and empty out all the time).
 const SEGMENT_MAX: usize = if cfg!(test) { 2 } else { 256 };
 
 /// The series of one family name in exposition order, in segments of at most
