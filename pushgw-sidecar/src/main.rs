@@ -5,6 +5,12 @@ use std::process::ExitCode;
 
 use pushgw_sidecar::flags::{Flags, Outcome};
 
+/// mimalloc instead of glibc's malloc: a push allocates and frees a few small objects per
+/// series, and a restore frees its decoded copy while building the store. Measured with
+/// `bench/run.sh` (issue 7): see bench/README.md.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let flags = match Flags::parse_args(std::env::args_os()) {
         Outcome::Run(flags) => flags,
