@@ -295,10 +295,17 @@ impl Sink for Vec<u8> {
 
     #[inline]
     fn extend_from_array<const N: usize>(&mut self, bytes: &[u8; N], len: usize) {
-        let end = self.len() + len.min(N);
-        Vec::extend_from_slice(self, bytes);
-        self.truncate(end);
+        extend_from_array(self, bytes, len);
     }
+}
+
+/// Appends `bytes[..len]` (all of `bytes` if `len` is larger) by copying the whole array and
+/// cutting `out` back: a few fixed-size moves instead of a call to `memcpy` for a short copy.
+#[inline]
+pub(crate) fn extend_from_array<const N: usize>(out: &mut Vec<u8>, bytes: &[u8; N], len: usize) {
+    let end = out.len() + len.min(N);
+    out.extend_from_slice(bytes);
+    out.truncate(end);
 }
 
 /// A buffer on the stack large enough for any output: the longest is `write_f` of the smallest
@@ -371,6 +378,19 @@ fn small_integer(magnitude: f64) -> Option<u64> {
         (integer as f64 == magnitude).then_some(integer)
     } else {
         None
+    }
+}
+
+/// Appends the integer `n` as [`write_text`] prints `n as f64`, which is how Go's text encoder
+/// prints counts (converted to `float64`): plain digits below 10^6, `1.234567e+06` above.
+#[inline]
+pub(crate) fn write_text_u64(out: &mut Vec<u8>, n: u64) {
+    if n < 1_000_000 {
+        write_u64_into(out, n);
+    } else if n < 1 << 53 {
+        write_integer_exponential(out, n);
+    } else {
+        write_text(out, n as f64);
     }
 }
 
@@ -738,6 +758,21 @@ mod tests {
         #[test]
         fn fast_paths_agree_with_the_general_algorithm(value in interesting_float()) {
             proptest::prop_assert_eq!(g(value), g_reference(value), "value {:e}", value);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn integers_print_as_their_float(n in prop_oneof![
+            any::<u64>(),
+            0u64..10_000_000,
+            (1u64 << 53) - 1000..(1u64 << 53) + 1000,
+        ]) {
+            let mut direct = Vec::new();
+            write_text_u64(&mut direct, n);
+            let mut converted = Vec::new();
+            write_text(&mut converted, n as f64);
+            proptest::prop_assert_eq!(direct, converted, "n {}", n);
         }
     }
 
