@@ -413,10 +413,56 @@ fn decimal_len(n: u64) -> usize {
     n.checked_ilog10().map_or(1, |log| log as usize + 1)
 }
 
-/// Writes the decimal digits of `n` to the start of `buf`, two at a time from the last, and
-/// returns how many there are (at most 20).
+/// Writes the decimal digits of `n` to the start of `buf` and returns how many there are (at
+/// most 20). Below 10^16 (every integer a float holds exactly) eight digits at a time.
 #[inline]
-fn write_digits(buf: &mut [u8; 24], mut n: u64) -> usize {
+fn write_digits(buf: &mut [u8; 24], n: u64) -> usize {
+    const TEN_TO_THE_8: u64 = 100_000_000;
+    if n < TEN_TO_THE_8 {
+        write_up_to_eight_digits(buf, n)
+    } else if n < TEN_TO_THE_8 * TEN_TO_THE_8 {
+        let high_len = write_up_to_eight_digits(buf, n / TEN_TO_THE_8);
+        let low = eight_digits(n % TEN_TO_THE_8) | ASCII_ZEROS;
+        buf[high_len..high_len + 8].copy_from_slice(&low.to_le_bytes());
+        high_len + 8
+    } else {
+        write_digits_by_pairs(buf, n)
+    }
+}
+
+/// `b'0'` in every byte of a word.
+const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// The digits of `n < 10^8` without leading zeros ("0" for zero) at the start of `buf`.
+#[inline]
+fn write_up_to_eight_digits(buf: &mut [u8; 24], n: u64) -> usize {
+    let digits = eight_digits(n);
+    // The leading zero digits are the low zero bytes; zero itself keeps one digit.
+    let leading_zeros = (digits.trailing_zeros() / 8).min(7);
+    let text = (digits | ASCII_ZEROS) >> (8 * leading_zeros);
+    buf[..8].copy_from_slice(&text.to_le_bytes());
+    8 - leading_zeros as usize
+}
+
+/// The eight decimal digits of `n < 10^8` as byte values 0 to 9, the most significant in the
+/// lowest byte (so that `to_le_bytes` gives them in reading order).
+///
+/// Each step splits every lane of the word in two at once, with division by a constant done as
+/// multiplication and shift (exact in the lane's range): 8 digits into two halves of 4 in 32-bit
+/// lanes (`/ 10_000`), each into two pairs in 16-bit lanes (`x / 100 = x * 10486 >> 20` for
+/// `x < 10^4`), each into two digits in bytes (`x / 10 = x * 103 >> 10` for `x < 100`). No
+/// product reaches into the next lane.
+#[inline]
+fn eight_digits(n: u64) -> u64 {
+    let halves = n / 10_000 | (n % 10_000) << 32;
+    let hundreds = ((halves * 10_486) >> 20) & 0x0000_007F_0000_007F;
+    let pairs = hundreds | (halves - hundreds * 100) << 16;
+    let tens = ((pairs * 103) >> 10) & 0x000F_000F_000F_000F;
+    tens | (pairs - tens * 10) << 8
+}
+
+/// [`write_digits`] for any `u64`, two digits at a time from the last.
+fn write_digits_by_pairs(buf: &mut [u8; 24], mut n: u64) -> usize {
     let len = decimal_len(n);
     let mut pos = len;
     while n >= 100 {
@@ -773,6 +819,24 @@ mod tests {
             let mut converted = Vec::new();
             write_text(&mut converted, n as f64);
             proptest::prop_assert_eq!(direct, converted, "n {}", n);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn integers_print_as_std_prints_them(n in prop_oneof![
+            any::<u64>(),
+            (0u64..64).prop_flat_map(|bits| 0..=u64::MAX >> bits),
+            (0u32..20).prop_map(|power| 10u64.pow(power)),
+            (1u32..20).prop_map(|power| 10u64.pow(power) - 1),
+        ]) {
+            let expected = n.to_string();
+            let mut out = Vec::new();
+            write_u64(&mut out, n);
+            proptest::prop_assert_eq!(&out, expected.as_bytes());
+            let mut buf = [0u8; 24];
+            let len = write_digits_by_pairs(&mut buf, n);
+            proptest::prop_assert_eq!(&buf[..len], expected.as_bytes());
         }
     }
 
