@@ -415,7 +415,7 @@ fn decimal_len(n: u64) -> usize {
 
 /// Writes the decimal digits of `n` to the start of `buf` and returns how many there are (at
 /// most 20). Below 10^16 (every integer a float holds exactly) eight digits at a time.
-#[inline]
+#[inline(always)]
 fn write_digits(buf: &mut [u8; 24], n: u64) -> usize {
     const TEN_TO_THE_8: u64 = 100_000_000;
     if n < TEN_TO_THE_8 {
