@@ -454,11 +454,11 @@ fn write_up_to_eight_digits(buf: &mut [u8; 24], n: u64) -> usize {
 /// product reaches into the next lane.
 #[inline]
 fn eight_digits(n: u64) -> u64 {
-    let halves = n / 10_000 | (n % 10_000) << 32;
+    let halves = (n / 10_000) | ((n % 10_000) << 32);
     let hundreds = ((halves * 10_486) >> 20) & 0x0000_007F_0000_007F;
-    let pairs = hundreds | (halves - hundreds * 100) << 16;
+    let pairs = hundreds | ((halves - hundreds * 100) << 16);
     let tens = ((pairs * 103) >> 10) & 0x000F_000F_000F_000F;
-    tens | (pairs - tens * 10) << 8
+    tens | ((pairs - tens * 10) << 8)
 }
 
 /// [`write_digits`] for any `u64`, two digits at a time from the last.

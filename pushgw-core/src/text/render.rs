@@ -416,7 +416,7 @@ fn has_escapable(bytes: &[u8]) -> bool {
     let len = bytes.len();
     if len >= 8 {
         let mut chunks = bytes.chunks_exact(8);
-        let any_chunk = (&mut chunks).any(|chunk| {
+        let any_chunk = chunks.any(|chunk| {
             word_has_escapable(u64::from_le_bytes(
                 chunk.try_into().expect("chunks_exact yields 8 bytes"),
             ))
@@ -428,7 +428,7 @@ fn has_escapable(bytes: &[u8]) -> bool {
     } else if len >= 4 {
         let low = u32::from_le_bytes(bytes[..4].try_into().expect("four bytes"));
         let high = u32::from_le_bytes(bytes[len - 4..].try_into().expect("four bytes"));
-        word_has_escapable(u64::from(low) | u64::from(high) << 32)
+        word_has_escapable(u64::from(low) | (u64::from(high) << 32))
     } else {
         bytes.iter().any(|&b| NEEDS_ESCAPE[usize::from(b)])
     }
