@@ -121,14 +121,20 @@ pub fn render_family(family: &MetricFamily, out: &mut Vec<u8>) {
     out.extend_from_slice(family.metric_type.text_name().as_bytes());
     out.push(b'\n');
 
-    let mut bounds = BoundCache::default();
+    // Made on the first summary or histogram: the store renders every pushed metric through a
+    // family of its own, and a counter or gauge has no use for the cache's kilobyte.
+    let mut bounds: Option<BoundCache> = None;
     for metric in &family.metrics {
         match &metric.value {
             Value::Counter(counter) => write_simple(out, name, metric, counter.value),
             Value::Gauge(value) | Value::Untyped(value) => write_simple(out, name, metric, *value),
-            Value::Summary(summary) => write_summary(out, name, metric, summary, &mut bounds),
+            Value::Summary(summary) => {
+                let bounds = bounds.get_or_insert_with(BoundCache::default);
+                write_summary(out, name, metric, summary, bounds);
+            }
             Value::Histogram(histogram) => {
-                write_histogram(out, name, metric, histogram, &mut bounds);
+                let bounds = bounds.get_or_insert_with(BoundCache::default);
+                write_histogram(out, name, metric, histogram, bounds);
             }
         }
     }
