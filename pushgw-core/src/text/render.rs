@@ -23,8 +23,9 @@
 //! sample; label values are scanned a word at a time (with `memchr` when long) and copied as they
 //! are unless they need escaping; a metric's escaped labels, and a histogram's
 //! `name_bucket{labels,le="` prefix, are written once and then copied from earlier in `out`; and
-//! the `le`/`quantile` texts of a family are formatted once and copied for every further metric
-//! with the same bounds.
+//! the `le`/`quantile` texts of a family are formatted once and kept for every further metric
+//! with the same bounds; counts and floats are formatted on the stack and appended as fixed-size
+//! arrays cut to length, which is cheaper than a `memcpy` call for a few bytes.
 
 use std::ops::Range;
 
@@ -120,14 +121,20 @@ pub fn render_family(family: &MetricFamily, out: &mut Vec<u8>) {
     out.extend_from_slice(family.metric_type.text_name().as_bytes());
     out.push(b'\n');
 
-    let mut bounds = BoundCache::default();
+    // Made on the first summary or histogram: the store renders every pushed metric through a
+    // family of its own, and a counter or gauge has no use for the cache's kilobyte.
+    let mut bounds: Option<BoundCache> = None;
     for metric in &family.metrics {
         match &metric.value {
             Value::Counter(counter) => write_simple(out, name, metric, counter.value),
             Value::Gauge(value) | Value::Untyped(value) => write_simple(out, name, metric, *value),
-            Value::Summary(summary) => write_summary(out, name, metric, summary, &mut bounds),
+            Value::Summary(summary) => {
+                let bounds = bounds.get_or_insert_with(BoundCache::default);
+                write_summary(out, name, metric, summary, bounds);
+            }
             Value::Histogram(histogram) => {
-                write_histogram(out, name, metric, histogram, &mut bounds);
+                let bounds = bounds.get_or_insert_with(BoundCache::default);
+                write_histogram(out, name, metric, histogram, bounds);
             }
         }
     }
@@ -249,19 +256,22 @@ impl BucketLine<'_> {
     }
 }
 
-/// Where the formatted `le` bounds (or `quantile` ranks) of a family were first written in `out`,
-/// by position. Every histogram of a family usually has the same bounds, so after the first
+/// The formatted `le` bounds (or `quantile` ranks) of a family, by position. Every histogram of a family usually has the same bounds, so after the first
 /// metric the bound text is copied instead of formatted again; a bound that differs from the
 /// cached one at its position is formatted and cached in its place.
 #[derive(Default)]
 pub(crate) struct BoundCache {
-    entries: [Option<CachedBound>; 32],
+    entries: [CachedBound; 32],
 }
 
-#[derive(Clone)]
+/// A bound and its text, kept here rather than as a range of `out`: copying a fixed-size array
+/// is cheaper than a `memcpy` call for a few bytes. 32 bytes in all.
+#[derive(Clone, Default)]
 struct CachedBound {
     bits: u64,
-    text: Range<usize>,
+    /// The length of the text; 0 for an empty entry (a formatted float is never empty).
+    len: u8,
+    text: [u8; 23],
 }
 
 impl BoundCache {
@@ -279,18 +289,23 @@ impl BoundCache {
             format(out, bound);
             return;
         };
-        match entry {
-            Some(cached) if cached.bits == bound.to_bits() => {
-                out.extend_from_within(cached.text.clone());
-            }
-            _ => {
-                let start = out.len();
-                format(out, bound);
-                *entry = Some(CachedBound {
-                    bits: bound.to_bits(),
-                    text: start..out.len(),
-                });
-            }
+        if entry.len > 0 && entry.bits == bound.to_bits() {
+            float::extend_from_array(out, &entry.text, usize::from(entry.len));
+            return;
+        }
+        let start = out.len();
+        format(out, bound);
+        let text = &out[start..];
+        // Only the longest texts (24 bytes, e.g. `-1.7976931348623157e+308`) do not fit; they
+        // are formatted every time.
+        if let Ok(len) = u8::try_from(text.len())
+            && text.len() <= entry.text.len()
+        {
+            entry.bits = bound.to_bits();
+            entry.len = len;
+            entry.text[..text.len()].copy_from_slice(text);
+        } else {
+            entry.len = 0;
         }
     }
 }
@@ -313,9 +328,7 @@ fn write_suffixed(
 #[inline]
 fn write_count(out: &mut Vec<u8>, count: Count) {
     match count {
-        // Below 10^6 the float layout is the plain integer; skip the conversion.
-        Count::Int(n) if n < 1_000_000 => float::write_u64(out, n),
-        Count::Int(n) => float::write_text(out, n as f64),
+        Count::Int(n) => float::write_text_u64(out, n),
         Count::Float(f) => float::write_text(out, f),
     }
 }
@@ -388,7 +401,11 @@ pub(crate) fn write_escaped_label_value(out: &mut Vec<u8>, value: &str) {
     // Most label values are short; a word-at-a-time scan beats memchr's setup below its vector
     // width.
     let first = if bytes.len() < 32 {
-        first_to_escape(bytes)
+        if has_escapable(bytes) {
+            bytes.iter().position(|&b| NEEDS_ESCAPE[usize::from(b)])
+        } else {
+            None
+        }
     } else {
         memchr3(b'\\', b'"', b'\n', bytes)
     };
@@ -398,34 +415,43 @@ pub(crate) fn write_escaped_label_value(out: &mut Vec<u8>, value: &str) {
     }
 }
 
-/// The position of the first `\\`, `"` or newline, eight bytes at a time: a byte of `x` equals
-/// `c` iff the same byte of `x ^ c*0x01..01` is zero, and `(y - 0x01..01) & !y & 0x80..80` is
-/// non-zero iff `y` has a zero byte.
+/// Whether `bytes` holds a `\\`, `"` or newline, tested a word at a time: the bytes are read as
+/// (possibly overlapping) 8-byte words, or one word made of two overlapping 4-byte halves.
 #[inline]
-fn first_to_escape(bytes: &[u8]) -> Option<usize> {
+fn has_escapable(bytes: &[u8]) -> bool {
+    let len = bytes.len();
+    if len >= 8 {
+        let mut chunks = bytes.chunks_exact(8);
+        let any_chunk = chunks.any(|chunk| {
+            word_has_escapable(u64::from_le_bytes(
+                chunk.try_into().expect("chunks_exact yields 8 bytes"),
+            ))
+        });
+        // The last eight bytes cover the remainder (overlapping the last chunk).
+        let last = bytes[len - 8..].try_into().expect("eight bytes");
+        any_chunk
+            || (!chunks.remainder().is_empty() && word_has_escapable(u64::from_le_bytes(last)))
+    } else if len >= 4 {
+        let low = u32::from_le_bytes(bytes[..4].try_into().expect("four bytes"));
+        let high = u32::from_le_bytes(bytes[len - 4..].try_into().expect("four bytes"));
+        word_has_escapable(u64::from(low) | (u64::from(high) << 32))
+    } else {
+        bytes.iter().any(|&b| NEEDS_ESCAPE[usize::from(b)])
+    }
+}
+
+/// Whether a byte of `word` is a `\\`, `"` or newline: a byte of `word` equals `c` iff the same
+/// byte of `y = word ^ c*0x01..01` is zero, and `(y - 0x01..01) & !y & 0x80..80` is non-zero iff
+/// `y` has a zero byte.
+#[inline]
+fn word_has_escapable(word: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let has_byte = |word: u64, byte: u8| {
+    let has_byte = |byte: u8| {
         let y = word ^ (ONES * u64::from(byte));
         y.wrapping_sub(ONES) & !y & HIGHS
     };
-    let mut chunks = bytes.chunks_exact(8);
-    let mut offset = 0;
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes(chunk.try_into().expect("chunks_exact yields 8 bytes"));
-        if has_byte(word, b'\\') | has_byte(word, b'"') | has_byte(word, b'\n') != 0 {
-            return chunk
-                .iter()
-                .position(|&b| NEEDS_ESCAPE[usize::from(b)])
-                .map(|position| offset + position);
-        }
-        offset += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| NEEDS_ESCAPE[usize::from(b)])
-        .map(|position| offset + position)
+    has_byte(b'\\') | has_byte(b'"') | has_byte(b'\n') != 0
 }
 
 /// The bytes a label value must escape: `\`, `"` and newline.
@@ -471,10 +497,10 @@ fn write_escaped_from(out: &mut Vec<u8>, bytes: &[u8], first: usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::first_to_escape;
+    use super::has_escapable;
 
     #[test]
-    fn word_scan_finds_the_first_escape_at_every_offset() {
+    fn word_scan_finds_an_escape_at_every_offset() {
         for length in 0..40 {
             for position in 0..=length {
                 for special in [b'\\', b'"', b'\n'] {
@@ -483,11 +509,11 @@ mod tests {
                     for (i, byte) in bytes.iter_mut().enumerate() {
                         *byte = [b'a', b']', b'#', b'\x0b', 0x80 | b'"'][i % 5];
                     }
-                    let expected = (position < length).then(|| {
+                    let expected = position < length;
+                    if expected {
                         bytes[position] = special;
-                        position
-                    });
-                    assert_eq!(first_to_escape(&bytes), expected, "{bytes:?}");
+                    }
+                    assert_eq!(has_escapable(&bytes), expected, "{bytes:?}");
                 }
             }
         }
