@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-use std::ops::Range;
 
 use super::line::{self, Label, Line, LineError, Partial, Sample};
 use super::{ParseError, ParseErrorKind};
@@ -54,6 +53,12 @@ use crate::model::{
 /// assert_eq!(err.to_string(), "text format parsing error in line 1: unexpected end of input stream");
 /// ```
 pub fn parse(input: &[u8]) -> Result<Vec<MetricFamily>, ParseError> {
+    parse_lines(input, true)
+}
+
+/// [`parse`], trying the fast path for plain sample lines first if `fast_path` (which tests
+/// turn off to compare).
+fn parse_lines(input: &[u8], fast_path: bool) -> Result<Vec<MetricFamily>, ParseError> {
     let mut assembler = Assembler::default();
     // The labels of this line and of the previous one, which hint at this line's.
     let (mut labels, mut previous_labels) = (Vec::new(), Vec::new());
@@ -61,40 +66,47 @@ pub fn parse(input: &[u8]) -> Result<Vec<MetricFamily>, ParseError> {
     // line of an input that is not UTF-8 is checked piecewise.
     let text = std::str::from_utf8(input).ok();
     let mut previous_name = "";
-    for (index, range) in lines(input).enumerate() {
-        let line_text = text.and_then(|text| text.get(range.clone()));
+    let mut start = 0;
+    let mut number = 0;
+    while start < input.len() {
+        number += 1;
         std::mem::swap(&mut labels, &mut previous_labels);
         let hints = line::Hints {
             name: previous_name,
             labels: &previous_labels,
         };
-        let parsed = line::parse_with_text(&input[range], line_text, hints, &mut labels);
+        let fast = match text {
+            Some(text) if fast_path => line::fast_sample(text, start, hints, &mut labels),
+            _ => None,
+        };
+        let parsed = match fast {
+            Some((sample, end)) => {
+                start = end;
+                Ok(Line::Sample(sample))
+            }
+            None => {
+                let end = line_end(input, start);
+                let line_text = text.and_then(|text| text.get(start..end));
+                let parsed =
+                    line::parse_with_text(&input[start..end], line_text, hints, &mut labels);
+                start = end;
+                parsed
+            }
+        };
         if let Ok(Line::Sample(sample)) = &parsed {
             previous_name = sample.name;
         }
         assembler
             .apply(parsed, &labels)
-            .map_err(|kind| ParseError {
-                line: index + 1,
-                kind,
-            })?;
+            .map_err(|kind| ParseError { line: number, kind })?;
     }
     Ok(assembler.finish())
 }
 
-/// The byte ranges of the lines of `input`, each with its `\n`; the last one lacks it if the input
-/// does.
-fn lines(input: &[u8]) -> impl Iterator<Item = Range<usize>> {
-    let mut start = 0;
-    std::iter::from_fn(move || {
-        if start == input.len() {
-            return None;
-        }
-        let end = memchr::memchr(b'\n', &input[start..]).map_or(input.len(), |at| start + at + 1);
-        let line = start..end;
-        start = end;
-        Some(line)
-    })
+/// The end of the line that starts at `start`: after its `\n`, or the end of the input if the
+/// line lacks one.
+fn line_end(input: &[u8], start: usize) -> usize {
+    memchr::memchr(b'\n', &input[start..]).map_or(input.len(), |at| start + at + 1)
 }
 
 /// The families so far, and how names find them.
@@ -583,11 +595,10 @@ mod tests {
     }
 
     #[test]
-    fn splits_lines_after_newlines() {
-        let split = |input: &'static [u8]| lines(input).collect::<Vec<_>>();
-        assert!(split(b"").is_empty());
-        assert_eq!(split(b"a\n"), vec![0..2]);
-        assert_eq!(split(b"a\n\nb"), [0..2, 2..3, 3..4]);
+    fn finds_the_ends_of_lines() {
+        assert_eq!(line_end(b"a\n", 0), 2);
+        assert_eq!(line_end(b"a\n\nb", 2), 3);
+        assert_eq!(line_end(b"a\n\nb", 3), 4);
     }
 
     #[test]
@@ -605,5 +616,52 @@ mod tests {
         let pairs = owned_labels(&ab, None);
         assert!(same_label_set(&pairs, &ba, Some("le")));
         assert!(!same_label_set(&pairs, &ba, None));
+    }
+
+    /// Whether [`parse`] with and without the fast path gives the same families (compared as
+    /// printed, for NaN) or the same error; else both outcomes.
+    fn same_outcome(input: &[u8]) -> Result<(), (String, String)> {
+        let fast = format!("{:?}", parse_lines(input, true));
+        let general = format!("{:?}", parse_lines(input, false));
+        if fast == general {
+            Ok(())
+        } else {
+            Err((fast, general))
+        }
+    }
+
+    /// The fast path for plain sample lines never changes a result: families or error.
+    #[test]
+    fn the_fast_path_changes_nothing_on_the_vectors_and_the_fuzz_corpus() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut dirs = ["ok", "err", "reject", "deviation"]
+            .map(|dir| root.join("test_data/text").join(dir))
+            .to_vec();
+        dirs.push(root.join("../fuzz/corpus/text_parse"));
+        let mut inputs = 0;
+        for dir in dirs {
+            for entry in std::fs::read_dir(&dir).expect("a test data directory") {
+                let path = entry.expect("a directory entry").path();
+                let input = std::fs::read(&path).expect("a readable file");
+                assert_eq!(same_outcome(&input), Ok(()), "{}", path.display());
+                inputs += 1;
+            }
+        }
+        assert!(inputs > 100, "only {inputs} inputs");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_fast_path_changes_nothing(
+            lines in proptest::collection::vec(
+                "(# TYPE [a-z_]{1,6} (summary|histogram|counter)\n|\
+                 [a-z_]{1,6}(\\{([a-z_]{1,3}=\"[a-z0-9.+\\\\]{0,3}\",?){0,3} ?\\})? ?[0-9.e+Inf-]{1,4}( [0-9]{1,3})?\n|\
+                 [a-z_ {}=\",.\t\\\\0-9e+#-]{0,20}\n?)",
+                0..12,
+            )
+        ) {
+            let input = lines.concat();
+            proptest::prop_assert_eq!(same_outcome(input.as_bytes()), Ok(()), "{:?}", input);
+        }
     }
 }
