@@ -28,7 +28,7 @@ use nom::Parser;
 
 mod fast;
 
-pub(crate) use fast::sample as fast_sample;
+pub(crate) use fast::{Previous, sample as fast_sample};
 
 use super::ParseErrorKind;
 use crate::model::MetricType;

@@ -10,6 +10,12 @@
 //! take, the general grammar gives the same sample and labels, so the accepted language and the
 //! errors (messages, line numbers) are the general grammar's alone. It follows the general
 //! grammar's steps in the same order, skipping blanks where that skips them.
+//!
+//! Consecutive lines often begin alike: the buckets of a histogram, the quantiles of a summary
+//! repeat the name and the labels up to `le` or `quantile`. What a line shares with the previous
+//! one parses the same (parsing depends only on the bytes read so far), so the fast path
+//! compares the two lines a word at a time and resumes after the last label they share
+//! ([`Previous`]).
 
 use std::borrow::Cow;
 
@@ -18,24 +24,101 @@ use super::{
     TOKEN, decimal_prefix, is, parse_float, same,
 };
 
+/// What the fast path keeps of the last line it took: where parsing can resume in a line that
+/// begins with the same bytes.
+#[derive(Debug, Default)]
+pub(crate) struct Previous {
+    /// Where that line starts in the input; `None` if the last line was not taken.
+    start: Option<usize>,
+    /// Offsets from the start of that line where parsing can resume, after its `{` and after the
+    /// `,` that ends each of its labels: at `resume[i]`, `i` labels are read.
+    resume: Vec<usize>,
+}
+
+impl Previous {
+    /// Where the line at `start` can resume, and how many labels of the previous line it shares
+    /// by then: the last resume point before the first byte where the lines differ.
+    fn shared(&self, bytes: &[u8], start: usize) -> Option<(usize, usize)> {
+        let previous = bytes.get(self.start?..)?;
+        let last = *self.resume.last()?;
+        let line = &bytes[start..];
+        let common = common_prefix(&previous[..last.min(previous.len())], line);
+        let points = self.resume.partition_point(|&point| point <= common);
+        let labels = points.checked_sub(1)?;
+        Some((self.resume[labels], labels))
+    }
+}
+
+/// The length of the longest common prefix of `a` and `b`, a word at a time.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let len = a.len().min(b.len());
+    let mut at = 0;
+    while at + 8 <= len {
+        let word = |s: &[u8]| u64::from_le_bytes(s[at..at + 8].try_into().expect("eight bytes"));
+        let differ = word(a) ^ word(b);
+        if differ != 0 {
+            // Little-endian: the lowest bit is the first byte.
+            return at + (differ.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    at + a[at..len]
+        .iter()
+        .zip(&b[at..len])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// A sample line taken by the fast path.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Taken<'a> {
+    /// The sample.
+    pub(crate) sample: Sample<'a>,
+    /// Where the next line starts.
+    pub(crate) end: usize,
+    /// How many labels, from the first, the line shares with the previous line, whose name it
+    /// also has: their bytes are the same.
+    pub(crate) repeated: usize,
+}
+
 /// Parses the sample line that starts at byte `start` of `text`, clearing `labels` and filling
-/// it with the line's labels. Returns the sample and where the next line starts, or `None` if
-/// the line is not a plain sample line (see the module documentation).
+/// it with the line's labels; `None` if the line is not a plain sample line (see the module
+/// documentation).
+///
+/// `hints` must hold the previous line's name and labels (as the general grammar's hints do), and
+/// `previous` what this function kept of it, if it took it.
 pub(crate) fn sample<'a>(
     text: &'a str,
     start: usize,
     hints: Hints<'a, '_>,
+    previous: &mut Previous,
     labels: &mut Vec<Label<'a>>,
-) -> Option<(Sample<'a>, usize)> {
+) -> Option<Taken<'a>> {
     labels.clear();
+    let shared = previous.shared(text.as_bytes(), start);
+    previous.start = None;
     let mut cursor = Cursor { text, at: start };
-    let name = cursor.name(hints.name, METRIC_NAME_START, METRIC_NAME)?;
+    let name = match shared {
+        Some((offset, count)) => {
+            labels.extend_from_slice(&hints.labels[..count]);
+            previous.resume.truncate(count + 1);
+            cursor.at += offset;
+            cursor.label_set(start, hints.labels, previous, labels)?;
+            hints.name
+        }
+        None => {
+            previous.resume.clear();
+            let name = cursor.name(hints.name, METRIC_NAME_START, METRIC_NAME)?;
+            cursor.skip_blanks();
+            if cursor.peek()? == b'{' {
+                cursor.at += 1;
+                previous.resume.push(cursor.at - start);
+                cursor.label_set(start, hints.labels, previous, labels)?;
+            }
+            name
+        }
+    };
     cursor.skip_blanks();
-    if cursor.peek()? == b'{' {
-        cursor.at += 1;
-        cursor.label_set(hints.labels, labels)?;
-        cursor.skip_blanks();
-    }
     let value = cursor.value()?;
     let timestamp_ms = if cursor.peek()? == b'\n' {
         None
@@ -43,13 +126,18 @@ pub(crate) fn sample<'a>(
         cursor.skip_blanks();
         Some(cursor.timestamp()?)
     };
-    // Both ways of ending a sample stop at its newline.
+    previous.start = Some(start);
     let sample = Sample {
         name,
         value,
         timestamp_ms,
     };
-    Some((sample, cursor.at + 1))
+    Some(Taken {
+        sample,
+        // Both ways of ending a sample stop at its newline.
+        end: cursor.at + 1,
+        repeated: shared.map_or(0, |(_, labels)| labels),
+    })
 }
 
 /// A position in the input.
@@ -78,10 +166,9 @@ impl<'a> Cursor<'a> {
     /// scan byte by byte when it is right.
     fn name(&mut self, hint: &'a str, start: u8, class: u8) -> Option<&'a str> {
         let rest = &self.bytes()[self.at..];
-        if let Some(head) = rest.get(..hint.len())
+        if rest.get(hint.len()).is_some_and(|&b| !is(b, class))
             && !hint.is_empty()
-            && same(head, hint.as_bytes())
-            && rest.get(hint.len()).is_some_and(|&b| !is(b, class))
+            && same(&rest[..hint.len()], hint.as_bytes())
         {
             self.at += hint.len();
             return Some(hint);
@@ -96,8 +183,16 @@ impl<'a> Cursor<'a> {
         Some(name)
     }
 
-    /// The labels after `{`, up to and including `}`.
-    fn label_set(&mut self, hints: &[Label<'a>], labels: &mut Vec<Label<'a>>) -> Option<()> {
+    /// The labels after `{` (and after those already in `labels`), up to and including `}`,
+    /// noting in `previous` where parsing could resume for a line that starts with the same
+    /// bytes as this one, which starts at `start`.
+    fn label_set(
+        &mut self,
+        start: usize,
+        hints: &[Label<'a>],
+        previous: &mut Previous,
+        labels: &mut Vec<Label<'a>>,
+    ) -> Option<()> {
         loop {
             if self.peek()? == b'}' {
                 self.at += 1;
@@ -105,12 +200,13 @@ impl<'a> Cursor<'a> {
             }
             let hint = hints.get(labels.len()).map_or("", |label| label.name);
             let name = self.name(hint, LABEL_NAME_START, LABEL_NAME)?;
-            if name == "__name__" || self.bytes().get(self.at..self.at + 2)? != b"=\"" {
+            let bytes = self.bytes();
+            if same(name.as_bytes(), b"__name__") || bytes.get(self.at..self.at + 2)? != b"=\"" {
                 return None;
             }
             let value_start = self.at + 2;
-            let value_end = find_quote_backslash_or_newline(self.bytes(), value_start)?;
-            if self.bytes()[value_end] != b'"' {
+            let value_end = find_quote_backslash_or_newline(bytes, value_start)?;
+            if bytes[value_end] != b'"' {
                 return None;
             }
             let value = self.text.get(value_start..value_end)?;
@@ -118,13 +214,10 @@ impl<'a> Cursor<'a> {
                 name,
                 value: Cow::Borrowed(value),
             });
-            self.at = value_end + 1;
-            match self.peek()? {
-                b',' => self.at += 1,
-                b'}' => {
-                    self.at += 1;
-                    return Some(());
-                }
+            self.at = value_end + 2;
+            match bytes.get(value_end + 1)? {
+                b',' => previous.resume.push(self.at - start),
+                b'}' => return Some(()),
                 _ => return None,
             }
         }
@@ -201,12 +294,18 @@ mod tests {
     use super::super::{Line, LineError, parse_with_text};
     use super::*;
 
-    type Taken<'a> = (Sample<'a>, usize, Vec<Label<'a>>);
+    type TakenWithLabels<'a> = (Sample<'a>, usize, Vec<Label<'a>>);
 
-    /// The fast path on the first line of `text`: the sample, the end and the labels.
-    fn fast<'a>(text: &'a str, hints: Hints<'a, '_>) -> Option<Taken<'a>> {
+    /// The fast path on the line at `start` of `text`: the sample, the end and the labels.
+    fn fast<'a>(
+        text: &'a str,
+        start: usize,
+        hints: Hints<'a, '_>,
+        previous: &mut Previous,
+    ) -> Option<TakenWithLabels<'a>> {
         let mut labels = Vec::new();
-        sample(text, 0, hints, &mut labels).map(|(sample, end)| (sample, end, labels))
+        sample(text, start, hints, previous, &mut labels)
+            .map(|taken| (taken.sample, taken.end, labels))
     }
 
     /// The general grammar on the first line of `text`.
@@ -218,13 +317,18 @@ mod tests {
         (parsed, labels)
     }
 
-    /// Checks that the fast path, when it takes the first line of `text`, agrees with the
-    /// general grammar, and returns whether it took it.
-    fn agrees(text: &str, hints: Hints<'_, '_>) -> Result<bool, TestCaseError> {
-        let Some((sample, end, fast_labels)) = fast(text, hints) else {
-            return Ok(false);
+    /// Checks that the fast path, when it takes the line at `start` of `text`, agrees with the
+    /// general grammar, and returns what it took.
+    fn agrees_at<'a>(
+        text: &'a str,
+        start: usize,
+        hints: Hints<'a, '_>,
+        previous: &mut Previous,
+    ) -> Result<Option<TakenWithLabels<'a>>, TestCaseError> {
+        let Some((sample, end, fast_labels)) = fast(text, start, hints, previous) else {
+            return Ok(None);
         };
-        let (general, labels) = general(text);
+        let (general, labels) = general(&text[start..]);
         // Compared as printed, for NaN.
         prop_assert_eq!(
             format!("{general:?}"),
@@ -232,10 +336,15 @@ mod tests {
             "{:?}",
             text
         );
-        prop_assert_eq!(fast_labels, labels, "{:?}", text);
+        prop_assert_eq!(&fast_labels, &labels, "{:?}", text);
         prop_assert_eq!(text.as_bytes()[end - 1], b'\n');
-        prop_assert!(!text[..end - 1].contains('\n'));
-        Ok(true)
+        prop_assert!(!text[start..end - 1].contains('\n'));
+        Ok(Some((sample, end, fast_labels)))
+    }
+
+    /// [`agrees_at`] on the first line, and whether the fast path took it.
+    fn agrees(text: &str, hints: Hints<'_, '_>) -> Result<bool, TestCaseError> {
+        Ok(agrees_at(text, 0, hints, &mut Previous::default())?.is_some())
     }
 
     #[test]
@@ -244,6 +353,7 @@ mod tests {
         for line in [
             "up 1\n",
             "up{} 1\n",
+            "up{} 0\n",
             "up{a=\"\"} 1\n",
             "up{a=\"1\",} 1\n",
             "up \t{a=\"1\",b=\"é\"}\t-2.5e-3 \t1700000000000\n",
@@ -275,15 +385,52 @@ mod tests {
             "up{a=\"1\"b=\"2\"} 1\n",
             "up 1 2 \n",
             "up 1 \n",
+            "up  \n",
             "up 1e400\n",
             "up x\n",
             "up 1 1.5\n",
             "up{a=\"1\n\"} 1\n",
         ] {
             assert!(
-                fast(line, Hints::default()).is_none(),
+                fast(line, 0, Hints::default(), &mut Previous::default()).is_none(),
                 "{line:?} is left to the grammar"
             );
+        }
+    }
+
+    #[test]
+    fn resumes_after_the_labels_a_line_shares_with_the_previous_one() {
+        let text = "m{a=\"1\",b=\"2\",le=\"0.5\"} 1\nm{a=\"1\",b=\"2\",le=\"1\"} 2\nm{a=\"1\",b=\"3\"} 3\n";
+        let mut previous = Previous::default();
+        let first = agrees_at(text, 0, Hints::default(), &mut previous).expect("agrees");
+        let (first, end, labels) = first.expect("taken");
+        assert_eq!(previous.resume, [2, 8, 14]);
+        assert_eq!(previous.shared(text.as_bytes(), end), Some((14, 2)));
+        let hints = Hints {
+            name: first.name,
+            labels: &labels,
+        };
+        let second = agrees_at(text, end, hints, &mut previous).expect("agrees");
+        let (second, end, labels) = second.expect("taken");
+        assert_eq!(second.value, 2.0);
+        assert_eq!(previous.shared(text.as_bytes(), end), Some((8, 1)));
+        let hints = Hints {
+            name: second.name,
+            labels: &labels,
+        };
+        let third = agrees_at(text, end, hints, &mut previous).expect("agrees");
+        assert!(third.is_some());
+        assert_eq!(previous.resume, [2, 8]);
+    }
+
+    #[test]
+    fn finds_common_prefixes() {
+        let text = b"0123456789abcdef0123456789";
+        for n in 0..text.len() {
+            let mut other = *text;
+            other[n] = b'_';
+            assert_eq!(common_prefix(text, &other), n);
+            assert_eq!(common_prefix(&text[..n], text), n);
         }
     }
 
@@ -364,6 +511,26 @@ mod tests {
         ) {
             let previous = [Label { name: &label, value: Cow::Borrowed("") }];
             agrees(&text, Hints { name: &name, labels: &previous })?;
+        }
+
+        #[test]
+        fn agrees_with_the_grammar_after_a_line_sharing_a_prefix(
+            first in near_sample_line(),
+            cut in 0..60_usize,
+            rest in near_sample_line(),
+        ) {
+            // The second line begins as the first, then anything.
+            let first = &first[..first.find('\n').map_or(first.len(), |at| at + 1)];
+            let mut cut = cut.min(first.len());
+            while !first.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let text = format!("{first}{}{rest}", &first[..cut]);
+            let mut previous = Previous::default();
+            if let Some((sample, end, labels)) = agrees_at(&text, 0, Hints::default(), &mut previous)? {
+                let hints = Hints { name: sample.name, labels: &labels };
+                agrees_at(&text, end, hints, &mut previous)?;
+            }
         }
 
         #[test]
