@@ -26,6 +26,10 @@ use std::borrow::Cow;
 
 use nom::Parser;
 
+mod fast;
+
+pub(crate) use fast::{Previous, sample as fast_sample};
+
 use super::ParseErrorKind;
 use crate::model::MetricType;
 
@@ -587,10 +591,12 @@ fn label_value<'a>(src: Source<'a, '_>, input: &'a [u8]) -> IResult<'a, Cow<'a, 
 /// Go takes what Rust takes (`1e3`, `.5`, `5.`, `+Inf`, `inf`, `Infinity`, `nan` in any case),
 /// except a signed NaN and a finite number too large for an `f64`, which Rust reads as infinity.
 pub(crate) fn parse_float(text: &str) -> Option<f64> {
-    if let Some(value) = parse_simple_decimal(text.as_bytes()) {
+    if let Some((value, len)) = decimal_prefix(text)
+        && len == text.len()
+    {
         return Some(value);
     }
-    if text.contains(['p', 'P', '_']) {
+    if text.bytes().any(|b| matches!(b, b'p' | b'P' | b'_')) {
         return None;
     }
     let value: f64 = text.parse().ok()?;
@@ -603,63 +609,86 @@ pub(crate) fn parse_float(text: &str) -> Option<f64> {
     Some(value)
 }
 
-/// The common case of a value, a short decimal like `-12.5` or `1.7e+07`, without the general
-/// float parser: a mantissa below 2^53 and a power of ten up to 22 are both exact, so one
-/// multiplication or division is correctly rounded (Clinger's fast path). Anything else is left to
-/// the general parser.
-fn parse_simple_decimal(text: &[u8]) -> Option<f64> {
+/// The plain decimal at the start of `text`, `[+-]?(d+|d+\.d*|\.d+)([eE][+-]?d+)?`, and its
+/// length; `None` if `text` does not start with one or if it is too large for an `f64` (Go's
+/// range error). The caller decides whether what follows ends it.
+///
+/// A mantissa of at most 2^53 and a power of ten of at most 22 are both exact, so one
+/// multiplication or division is correctly rounded (Clinger's fast path); other decimals go to
+/// Rust's parser, correctly rounded as Go's.
+fn decimal_prefix(text: &str) -> Option<(f64, usize)> {
     const POWERS: [f64; 23] = [
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
         1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
     ];
-    let (negative, mut rest) = match text.split_first()? {
-        (b'-', rest) => (true, rest),
-        (b'+', rest) => (false, rest),
-        _ => (false, text),
-    };
+    // Enough for any 19 digits, too few for a decimal exponent to matter beyond it.
+    const MAX_DIGITS: usize = 19;
+    const MAX_EXPONENT: i64 = 100_000;
+    let bytes = text.as_bytes();
+    let negative = bytes.first() == Some(&b'-');
+    let mut at = usize::from(matches!(bytes.first(), Some(b'+' | b'-')));
+    // The digits, leading zeros included, as an integer, which wraps past `MAX_DIGITS` digits.
     let mut mantissa: u64 = 0;
-    let mut digits = 0;
-    let mut exponent: i32 = 0;
-    let mut seen_dot = false;
-    while let Some((&b, tail)) = rest.split_first() {
-        match b {
-            b'0'..=b'9' => {
-                mantissa = mantissa.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
-                digits += 1;
-                if seen_dot {
-                    exponent -= 1;
-                }
-            }
-            b'.' if !seen_dot => seen_dot = true,
-            b'e' | b'E' => break,
-            _ => return None,
+    let mut digits = |at: &mut usize| {
+        let start = *at;
+        while let Some(&b) = bytes.get(*at)
+            && b.is_ascii_digit()
+        {
+            mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+            *at += 1;
         }
-        rest = tail;
+        *at - start
+    };
+    let mut count = digits(&mut at);
+    let mut exponent: i64 = 0;
+    if bytes.get(at) == Some(&b'.') {
+        at += 1;
+        let fraction = digits(&mut at);
+        count += fraction;
+        exponent = -i64::try_from(fraction).ok()?;
     }
-    if digits == 0 || mantissa > 1 << 53 {
+    if count == 0 {
         return None;
     }
-    if let Some((_, tail)) = rest.split_first() {
-        let (sign, tail) = match tail.split_first()? {
-            (b'-', tail) => (-1, tail),
-            (b'+', tail) => (1, tail),
-            _ => (1, tail),
+    if let Some(b'e' | b'E') = bytes.get(at) {
+        at += 1;
+        let sign = match bytes.get(at) {
+            Some(b'-') => -1,
+            Some(b'+') => 1,
+            _ => 0,
         };
-        if tail.is_empty() || tail.len() > 3 || !tail.iter().all(u8::is_ascii_digit) {
+        at += usize::from(sign != 0);
+        let start = at;
+        let mut written: i64 = 0;
+        while let Some(&b) = bytes.get(at)
+            && b.is_ascii_digit()
+        {
+            written = (written * 10 + i64::from(b - b'0')).min(MAX_EXPONENT);
+            at += 1;
+        }
+        if at == start {
             return None;
         }
-        let written = tail.iter().fold(0, |n, &b| n * 10 + i32::from(b - b'0'));
-        exponent += sign * written;
+        exponent += if sign < 0 { -written } else { written };
     }
-    #[allow(clippy::cast_precision_loss, reason = "at most 2^53, exact")]
-    let mantissa = mantissa as f64;
-    let power = POWERS.get(usize::try_from(exponent.unsigned_abs()).ok()?)?;
-    let value = if exponent < 0 {
-        mantissa / power
-    } else {
-        mantissa * power
-    };
-    Some(if negative { -value } else { value })
+    let power = usize::try_from(exponent.unsigned_abs())
+        .ok()
+        .and_then(|power| POWERS.get(power));
+    if let Some(power) = power
+        && count <= MAX_DIGITS
+        && mantissa <= 1 << 53
+    {
+        #[allow(clippy::cast_precision_loss, reason = "at most 2^53, exact")]
+        let mantissa = mantissa as f64;
+        let value = if exponent < 0 {
+            mantissa / power
+        } else {
+            mantissa * power
+        };
+        return Some((if negative { -value } else { value }, at));
+    }
+    let value: f64 = text.get(..at)?.parse().ok()?;
+    value.is_finite().then_some((value, at))
 }
 
 /// `hint` and the rest of the input, if the input starts with the name `hint` (made of bytes of
@@ -675,7 +704,7 @@ fn hinted<'a>(input: &'a [u8], hint: &'a str, class: u8) -> Option<(&'a [u8], &'
 }
 
 /// Byte-wise equality, cheaper than `==` (a call to `memcmp`) for the short names and values of
-/// the format, which two overlapping words cover.
+/// the format, which a few words cover.
 pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
@@ -688,8 +717,17 @@ pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     match n {
         0..4 => a.iter().zip(b).all(|(x, y)| x == y),
         4..8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
-        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
-        _ => a == b,
+        _ => {
+            // Whole words, the last one overlapping the one before.
+            let mut at = 0;
+            while at + 8 < n {
+                if word(a, at) != word(b, at) {
+                    return false;
+                }
+                at += 8;
+            }
+            word(a, n - 8) == word(b, n - 8)
+        }
     }
 }
 
@@ -1001,7 +1039,7 @@ mod tests {
         fn fast_decimals_agree_with_the_general_parser(
             text in "[+-]?[0-9]{0,20}(\\.[0-9]{0,20})?([eE][+-]?[0-9]{1,3})?"
         ) {
-            if let Some(fast) = parse_simple_decimal(text.as_bytes()) {
+            if let Some((fast, len)) = decimal_prefix(&text) && len == text.len() {
                 let general: f64 = text.parse().expect("the fast path takes only valid decimals");
                 prop_assert_eq!(fast.to_bits(), general.to_bits());
             }

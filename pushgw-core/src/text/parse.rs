@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-use std::ops::Range;
 
 use super::line::{self, Label, Line, LineError, Partial, Sample};
 use super::{ParseError, ParseErrorKind};
@@ -54,6 +53,12 @@ use crate::model::{
 /// assert_eq!(err.to_string(), "text format parsing error in line 1: unexpected end of input stream");
 /// ```
 pub fn parse(input: &[u8]) -> Result<Vec<MetricFamily>, ParseError> {
+    parse_lines(input, true)
+}
+
+/// [`parse`], trying the fast path for plain sample lines first if `fast_path` (which tests
+/// turn off to compare).
+fn parse_lines(input: &[u8], fast_path: bool) -> Result<Vec<MetricFamily>, ParseError> {
     let mut assembler = Assembler::default();
     // The labels of this line and of the previous one, which hint at this line's.
     let (mut labels, mut previous_labels) = (Vec::new(), Vec::new());
@@ -61,40 +66,50 @@ pub fn parse(input: &[u8]) -> Result<Vec<MetricFamily>, ParseError> {
     // line of an input that is not UTF-8 is checked piecewise.
     let text = std::str::from_utf8(input).ok();
     let mut previous_name = "";
-    for (index, range) in lines(input).enumerate() {
-        let line_text = text.and_then(|text| text.get(range.clone()));
+    let mut previous_line = line::Previous::default();
+    let mut start = 0;
+    let mut number = 0;
+    while start < input.len() {
+        number += 1;
         std::mem::swap(&mut labels, &mut previous_labels);
         let hints = line::Hints {
             name: previous_name,
             labels: &previous_labels,
         };
-        let parsed = line::parse_with_text(&input[range], line_text, hints, &mut labels);
+        let fast = match text {
+            Some(text) if fast_path => {
+                line::fast_sample(text, start, hints, &mut previous_line, &mut labels)
+            }
+            _ => None,
+        };
+        let (parsed, repeated) = match fast {
+            Some(taken) => {
+                start = taken.end;
+                (Ok(Line::Sample(taken.sample)), taken.repeated)
+            }
+            None => {
+                let end = line_end(input, start);
+                let line_text = text.and_then(|text| text.get(start..end));
+                let parsed =
+                    line::parse_with_text(&input[start..end], line_text, hints, &mut labels);
+                start = end;
+                (parsed, 0)
+            }
+        };
         if let Ok(Line::Sample(sample)) = &parsed {
             previous_name = sample.name;
         }
         assembler
-            .apply(parsed, &labels)
-            .map_err(|kind| ParseError {
-                line: index + 1,
-                kind,
-            })?;
+            .apply(parsed, &labels, repeated)
+            .map_err(|kind| ParseError { line: number, kind })?;
     }
     Ok(assembler.finish())
 }
 
-/// The byte ranges of the lines of `input`, each with its `\n`; the last one lacks it if the input
-/// does.
-fn lines(input: &[u8]) -> impl Iterator<Item = Range<usize>> {
-    let mut start = 0;
-    std::iter::from_fn(move || {
-        if start == input.len() {
-            return None;
-        }
-        let end = memchr::memchr(b'\n', &input[start..]).map_or(input.len(), |at| start + at + 1);
-        let line = start..end;
-        start = end;
-        Some(line)
-    })
+/// The end of the line that starts at `start`: after its `\n`, or the end of the input if the
+/// line lacks one.
+fn line_end(input: &[u8], start: usize) -> usize {
+    memchr::memchr(b'\n', &input[start..]).map_or(input.len(), |at| start + at + 1)
 }
 
 /// The families so far, and how names find them.
@@ -109,6 +124,19 @@ struct Assembler<'a> {
     recent: [Option<(&'a str, Resolved)>; 4],
     /// Where the next name resolved goes in `recent`.
     next_recent: usize,
+    /// The last line, if it was a sample.
+    last_sample: Option<LastSample>,
+}
+
+/// What the assembler keeps of a sample line for the next line, if that one repeats the name and
+/// the first labels (see [`Assembler::apply`]).
+#[derive(Clone, Copy)]
+struct LastSample {
+    resolved: Resolved,
+    /// For a summary or histogram, the metric the line went to.
+    metric: usize,
+    /// Labels from this one on are all the family's special label (see [`Checked`]).
+    special_from: usize,
 }
 
 struct FamilyState {
@@ -140,11 +168,16 @@ enum Role {
 }
 
 impl<'a> Assembler<'a> {
+    /// Adds a parsed line. `repeated` says how many of its first labels have the same bytes as
+    /// in the previous line, which was a sample line with the same name; the checks and the
+    /// search for a summary's or histogram's metric need not look at them again.
     fn apply(
         &mut self,
         parsed: Result<Line<'a>, LineError<'a>>,
         labels: &[Label<'a>],
+        repeated: usize,
     ) -> Result<(), ParseErrorKind> {
+        let last_sample = self.last_sample.take().filter(|_| repeated > 0);
         match parsed {
             Ok(Line::Blank | Line::Comment) => Ok(()),
             Ok(Line::Help { name, text }) => {
@@ -161,7 +194,10 @@ impl<'a> Assembler<'a> {
                     None => Ok(()),
                 }
             }
-            Ok(Line::Sample(sample)) => self.sample(sample, labels),
+            Ok(Line::Sample(sample)) => {
+                let repeated = last_sample.map(|last| (last, repeated));
+                self.sample(sample, labels, repeated)
+            }
             Err(err) => Err(self.first_error(err, labels)),
         }
     }
@@ -192,7 +228,7 @@ impl<'a> Assembler<'a> {
             } => {
                 let family = self.sample_family(name).family;
                 let family = &self.families[family].family;
-                if let Err(first) = check_labels(family, labels, pending_label) {
+                if let Err(first) = check_labels(family, labels, pending_label, 0) {
                     kind = first;
                 } else if let ParseErrorKind::InvalidLabelName { metric } = &mut kind {
                     metric.clone_from(&family.name);
@@ -231,10 +267,22 @@ impl<'a> Assembler<'a> {
         resolved
     }
 
-    fn sample(&mut self, sample: Sample<'a>, labels: &[Label<'a>]) -> Result<(), ParseErrorKind> {
-        let Resolved { family, role } = self.sample_family(sample.name);
-        let state = &mut self.families[family];
-        let bound = check_labels(&state.family, labels, None)?;
+    /// A sample line; `repeated` is the last sample line and how many first labels this one
+    /// shares with it, if any (see [`Assembler::apply`]).
+    fn sample(
+        &mut self,
+        sample: Sample<'a>,
+        labels: &[Label<'a>],
+        repeated: Option<(LastSample, usize)>,
+    ) -> Result<(), ParseErrorKind> {
+        // The same name resolves the same way, and the previous line settled the type.
+        let resolved = match repeated {
+            Some((last, _)) => last.resolved,
+            None => self.sample_family(sample.name),
+        };
+        let state = &mut self.families[resolved.family];
+        let checked_before = repeated.map_or(0, |(_, count)| count);
+        let checked = check_labels(&state.family, labels, None, checked_before)?;
         let metric_type = state.family.metric_type;
         let value = sample.value;
         let plain = |value| Metric {
@@ -250,10 +298,26 @@ impl<'a> Assembler<'a> {
             MetricType::Gauge => plain(Value::Gauge(value)),
             MetricType::Untyped => plain(Value::Untyped(value)),
             MetricType::Summary | MetricType::Histogram | MetricType::GaugeHistogram => {
-                let metric = state.series_metric(labels);
+                // Lines that differ only in special labels after what they share belong to the
+                // same metric.
+                let index = match repeated {
+                    Some((last, count))
+                        if last.special_from <= count && checked.special_from <= count =>
+                    {
+                        last.metric
+                    }
+                    _ => state.series_metric(labels),
+                };
+                self.last_sample = Some(LastSample {
+                    resolved,
+                    metric: index,
+                    special_from: checked.special_from,
+                });
+                let metric = &mut state.family.metrics[index];
                 if sample.timestamp_ms.is_some() {
                     metric.timestamp_ms = sample.timestamp_ms;
                 }
+                let (role, bound) = (resolved.role, checked.bound);
                 match &mut metric.value {
                     Value::Summary(summary) => add_to_summary(summary, role, bound, value),
                     Value::Histogram(histogram) => add_to_histogram(histogram, role, bound, value),
@@ -264,6 +328,11 @@ impl<'a> Assembler<'a> {
             }
         };
         state.family.metrics.push(metric);
+        self.last_sample = Some(LastSample {
+            resolved,
+            metric: state.family.metrics.len() - 1,
+            special_from: checked.special_from,
+        });
         Ok(())
     }
 
@@ -343,9 +412,9 @@ impl<'a> Assembler<'a> {
 }
 
 impl FamilyState {
-    /// The summary or histogram metric with the label set of `labels` (without `quantile` or
-    /// `le`), created if there is none.
-    fn series_metric(&mut self, labels: &[Label<'_>]) -> &mut Metric {
+    /// The index of the summary or histogram metric with the label set of `labels` (without
+    /// `quantile` or `le`), created if there is none.
+    fn series_metric(&mut self, labels: &[Label<'_>]) -> usize {
         let special = special_label(self.family.metric_type);
         let metrics = &mut self.family.metrics;
         // Lines of one metric are usually adjacent.
@@ -353,7 +422,7 @@ impl FamilyState {
             .last()
             .is_some_and(|last| same_label_set(&last.labels, labels, special))
         {
-            return metrics.last_mut().expect("checked just above");
+            return metrics.len() - 1;
         }
         let hash = label_set_hash(labels, special);
         let candidates = self.series.entry(hash).or_default();
@@ -361,7 +430,7 @@ impl FamilyState {
             .iter()
             .copied()
             .find(|&index| same_label_set(&metrics[index].labels, labels, special));
-        let index = found.unwrap_or_else(|| {
+        found.unwrap_or_else(|| {
             // The series of a family mostly have as many quantiles or buckets as the previous.
             let value = match metrics.last().map(|last| &last.value) {
                 Some(Value::Summary(last)) => Value::Summary(Summary {
@@ -384,8 +453,7 @@ impl FamilyState {
             });
             candidates.push(metrics.len() - 1);
             metrics.len() - 1
-        });
-        &mut metrics[index]
+        })
     }
 }
 
@@ -398,42 +466,61 @@ fn special_label(metric_type: MetricType) -> Option<&'static str> {
     }
 }
 
+/// What the label checks found out.
+struct Checked {
+    /// The float of the special label (the last one if there are several), NaN if there is none.
+    bound: f64,
+    /// Where the labels that are all the family's special label begin: the length of the label
+    /// set up to its last label that is not special.
+    special_from: usize,
+}
+
 /// Runs the label checks that depend on the family, in the reference's order: duplicate names
-/// (the special label aside) and the float of the special label. Returns that float, NaN if
-/// there is none. `pending` is a label whose value is still to come.
+/// (the special label aside) and the float of the special label. `pending` is a label whose value
+/// is still to come. The duplicate check skips pairs of labels both before `checked_before`,
+/// because the previous line checked them (see [`Assembler::apply`]).
 fn check_labels(
     family: &MetricFamily,
     labels: &[Label<'_>],
     pending: Option<&str>,
-) -> Result<f64, ParseErrorKind> {
+    checked_before: usize,
+) -> Result<Checked, ParseErrorKind> {
     let special = special_label(family.metric_type);
+    let is_special = |name: &str| special.is_some_and(|special| same_name(name, special));
     let duplicate = || ParseErrorKind::DuplicateLabelNames {
         metric: family.name.clone(),
     };
-    let mut bound = f64::NAN;
+    let mut checked = Checked {
+        bound: f64::NAN,
+        special_from: 0,
+    };
     for (index, label) in labels.iter().enumerate() {
-        if Some(label.name) == special {
-            bound = line::parse_float(&label.value).ok_or_else(|| {
+        if is_special(label.name) {
+            checked.bound = line::parse_float(&label.value).ok_or_else(|| {
                 let value = label.value.clone().into_owned();
                 match family.metric_type {
                     MetricType::Summary => ParseErrorKind::InvalidQuantile { value },
                     _ => ParseErrorKind::InvalidBucketBound { value },
                 }
             })?;
-        } else if labels[..index]
-            .iter()
-            .any(|other| same_name(other.name, label.name))
+            continue;
+        }
+        checked.special_from = index + 1;
+        if index >= checked_before
+            && labels[..index]
+                .iter()
+                .any(|other| same_name(other.name, label.name))
         {
             return Err(duplicate());
         }
     }
     if let Some(pending) = pending
-        && Some(pending) != special
+        && !is_special(pending)
         && labels.iter().any(|label| same_name(label.name, pending))
     {
         return Err(duplicate());
     }
-    Ok(bound)
+    Ok(checked)
 }
 
 fn same_name(a: &str, b: &str) -> bool {
@@ -583,11 +670,10 @@ mod tests {
     }
 
     #[test]
-    fn splits_lines_after_newlines() {
-        let split = |input: &'static [u8]| lines(input).collect::<Vec<_>>();
-        assert!(split(b"").is_empty());
-        assert_eq!(split(b"a\n"), vec![0..2]);
-        assert_eq!(split(b"a\n\nb"), [0..2, 2..3, 3..4]);
+    fn finds_the_ends_of_lines() {
+        assert_eq!(line_end(b"a\n", 0), 2);
+        assert_eq!(line_end(b"a\n\nb", 2), 3);
+        assert_eq!(line_end(b"a\n\nb", 3), 4);
     }
 
     #[test]
@@ -605,5 +691,154 @@ mod tests {
         let pairs = owned_labels(&ab, None);
         assert!(same_label_set(&pairs, &ba, Some("le")));
         assert!(!same_label_set(&pairs, &ba, None));
+    }
+
+    /// Whether [`parse`] with and without the fast path gives the same families (compared as
+    /// printed, for NaN) or the same error; else both outcomes.
+    fn same_outcome(input: &[u8]) -> Result<(), (String, String)> {
+        let fast = format!("{:?}", parse_lines(input, true));
+        let general = format!("{:?}", parse_lines(input, false));
+        if fast == general {
+            Ok(())
+        } else {
+            Err((fast, general))
+        }
+    }
+
+    /// The fast path for plain sample lines never changes a result: families or error.
+    #[test]
+    fn the_fast_path_changes_nothing_on_the_vectors_and_the_fuzz_corpus() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut dirs = ["ok", "err", "reject", "deviation"]
+            .map(|dir| root.join("test_data/text").join(dir))
+            .to_vec();
+        dirs.push(root.join("../fuzz/corpus/text_parse"));
+        let mut inputs = 0;
+        for dir in dirs {
+            for entry in std::fs::read_dir(&dir).expect("a test data directory") {
+                let path = entry.expect("a directory entry").path();
+                let input = std::fs::read(&path).expect("a readable file");
+                assert_eq!(same_outcome(&input), Ok(()), "{}", path.display());
+                inputs += 1;
+            }
+        }
+        assert!(inputs > 100, "only {inputs} inputs");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_fast_path_changes_nothing(
+            lines in proptest::collection::vec(
+                "(# TYPE [ab] (summary|histogram|counter)\n|\
+                 [ab](_sum|_count|_bucket)?(\\{((x|y|le|quantile|[a-z]{1,2})=\"([0-9.+]{1,3}|Inf|\\\\)\",?){0,4} ?\\})? ?[0-9.e+Inf-]{1,4}( [0-9]{1,3})?\n|\
+                 [a-z_ {}=\",.\t\\\\0-9e+#-]{0,20}\n?)",
+                0..12,
+            ),
+            shared in proptest::collection::vec(proptest::option::of(0..40_usize), 12),
+        ) {
+            // Some lines begin as the line before them (cut at a random place), as the lines of
+            // a histogram or summary do.
+            let mut input = String::new();
+            let mut before = 0..0;
+            for (line, cut) in lines.iter().zip(shared) {
+                let start = input.len();
+                if let Some(cut) = cut.filter(|&cut| cut < before.len()) {
+                    input.extend_from_within(before.start..before.start + cut);
+                }
+                input.push_str(line);
+                before = start..input.len();
+            }
+            proptest::prop_assert_eq!(same_outcome(input.as_bytes()), Ok(()), "{:?}", input);
+        }
+    }
+
+    /// One line of [`families_with_shared_prefixes`]: a TYPE line, or a sample line that may
+    /// repeat the name and first labels of the sample line before it.
+    #[derive(Debug, Clone)]
+    enum TestLine {
+        Type(&'static str, &'static str),
+        Sample {
+            name: &'static str,
+            labels: Vec<(&'static str, &'static str)>,
+            value: &'static str,
+            repeat: Option<usize>,
+        },
+    }
+
+    /// Inputs of summaries and histograms whose lines, like real ones, repeat the start of the
+    /// line before them, with duplicate or misplaced special labels thrown in.
+    fn families_with_shared_prefixes() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let pick = |items: &'static [&'static str]| proptest::sample::select(items);
+        let type_line = (
+            pick(&["a", "b"]),
+            pick(&["summary", "histogram", "counter"]),
+        )
+            .prop_map(|(name, kind)| TestLine::Type(name, kind));
+        let label = (
+            pick(&["x", "y", "le", "quantile"]),
+            pick(&["1", "0.5", "+Inf", "x", ""]),
+        );
+        let sample_line = (
+            pick(&["a", "a_sum", "a_count", "a_bucket", "b", "b_bucket"]),
+            proptest::collection::vec(label, 0..4),
+            pick(&["1", "2.5", "-1", "NaN"]),
+            prop_oneof![1 => Just(None), 3 => (0..4_usize).prop_map(Some)],
+        )
+            .prop_map(|(name, labels, value, repeat)| TestLine::Sample {
+                name,
+                labels,
+                value,
+                repeat,
+            });
+        let kinds = (
+            pick(&["summary", "histogram"]),
+            pick(&["summary", "histogram"]),
+        );
+        let lines =
+            proptest::collection::vec(prop_oneof![1 => type_line, 12 => sample_line], 0..16);
+        (kinds, lines).prop_map(|((a, b), lines)| {
+            let mut input = format!("# TYPE a {a}\n# TYPE b {b}\n");
+            let mut before: Option<(&str, Vec<(&str, &str)>)> = None;
+            for line in lines {
+                match line {
+                    TestLine::Type(name, kind) => {
+                        input.push_str(&format!("# TYPE {name} {kind}\n"));
+                        before = None;
+                    }
+                    TestLine::Sample {
+                        mut name,
+                        mut labels,
+                        value,
+                        repeat,
+                    } => {
+                        if let (Some(repeat), Some((before_name, before_labels))) =
+                            (repeat, &before)
+                        {
+                            name = before_name;
+                            let repeat = repeat.min(before_labels.len());
+                            labels.splice(0..0, before_labels[..repeat].iter().copied());
+                        }
+                        let text: Vec<String> = labels
+                            .iter()
+                            .map(|(name, value)| format!("{name}=\"{value}\""))
+                            .collect();
+                        input.push_str(&format!("{name}{{{}}} {value}\n", text.join(",")));
+                        before = Some((name, labels));
+                    }
+                }
+            }
+            input
+        })
+    }
+
+    proptest::proptest! {
+        // Small inputs, and the interesting ones are rare: many cases.
+        #![proptest_config(proptest::test_runner::Config::with_cases(2000))]
+
+        #[test]
+        fn the_fast_path_changes_nothing_on_repeated_labels(input in families_with_shared_prefixes()) {
+            proptest::prop_assert_eq!(same_outcome(input.as_bytes()), Ok(()), "{:?}", input);
+        }
     }
 }
