@@ -17,3 +17,19 @@ pub(crate) use error::GoQuote;
 pub use error::{ParseError, ParseErrorKind};
 pub use parse::parse;
 pub use render::{render, render_family};
+
+/// The bytes of `word` (eight bytes of text, little-endian) that end an unescaped label value or
+/// must be escaped in one — `"`, `\\` and newline —, as the high bit of each such byte. Exact for
+/// the lowest set bit (the first such byte) and for "is there any"; a byte just above a match may
+/// be marked too. A byte of `word` equals `c` iff the same byte of `y = word ^ c*0x01..01` is zero,
+/// and `(y - 0x01..01) & !y & 0x80..80` marks the zero bytes of `y`. The parser's fast path and
+/// the renderer scan label values with it, eight bytes at a time.
+#[inline]
+fn label_value_specials(word: u64) -> u64 {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGHS: u64 = ONES << 7;
+    let zero_bytes = |y: u64| y.wrapping_sub(ONES) & !y & HIGHS;
+    zero_bytes(word ^ (ONES * u64::from(b'"')))
+        | zero_bytes(word ^ (ONES * u64::from(b'\\')))
+        | zero_bytes(word ^ (ONES * u64::from(b'\n')))
+}

@@ -440,18 +440,10 @@ fn has_escapable(bytes: &[u8]) -> bool {
     }
 }
 
-/// Whether a byte of `word` is a `\\`, `"` or newline: a byte of `word` equals `c` iff the same
-/// byte of `y = word ^ c*0x01..01` is zero, and `(y - 0x01..01) & !y & 0x80..80` is non-zero iff
-/// `y` has a zero byte.
+/// Whether a byte of `word` is a `\\`, `"` or newline.
 #[inline]
 fn word_has_escapable(word: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let has_byte = |byte: u8| {
-        let y = word ^ (ONES * u64::from(byte));
-        y.wrapping_sub(ONES) & !y & HIGHS
-    };
-    has_byte(b'\\') | has_byte(b'"') | has_byte(b'\n') != 0
+    super::label_value_specials(word) != 0
 }
 
 /// The bytes a label value must escape: `\`, `"` and newline.

@@ -19,6 +19,7 @@
 
 use std::borrow::Cow;
 
+use super::super::label_value_specials;
 use super::{
     BLANK, Hints, LABEL_NAME, LABEL_NAME_START, Label, METRIC_NAME, METRIC_NAME_START, Sample,
     TOKEN, decimal_prefix, is, parse_float, same,
@@ -263,17 +264,10 @@ fn token_len(text: &str) -> Option<usize> {
 /// bytes equal to one of the three become zero (SWAR), costs less than both a byte-wise loop and
 /// a call to `memchr3`.
 fn find_quote_backslash_or_newline(bytes: &[u8], from: usize) -> Option<usize> {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGHS: u64 = ONES << 7;
-    // The high bit of every byte of `word` that is zero; wrong only above a zero byte, which
-    // leaves the lowest set bit right.
-    let zero_bytes = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
     let mut at = from;
     while let Some(chunk) = bytes.get(at..at + 8) {
-        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-        let found = zero_bytes(word ^ (ONES * u64::from(b'"')))
-            | zero_bytes(word ^ (ONES * u64::from(b'\\')))
-            | zero_bytes(word ^ (ONES * u64::from(b'\n')));
+        let found =
+            label_value_specials(u64::from_le_bytes(chunk.try_into().expect("eight bytes")));
         if found != 0 {
             // Little-endian: the lowest bit is the first byte.
             return Some(at + (found.trailing_zeros() / 8) as usize);
